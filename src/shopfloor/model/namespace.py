@@ -77,15 +77,18 @@ class Pattern:
     def sql_like(self) -> str | None:
         """A SQL ``LIKE`` prefix filter that is a superset of the matches, or None."""
         literal: list[str] = []
+        wildcard = ""
         for seg in self._segments:
             if seg in ("+", "#"):
+                wildcard = seg
                 break
             literal.append(seg)
         if not literal:
             return None
         prefix = join(*literal)
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return escaped if self.is_literal else escaped + "%"
+        # '#' also matches the prefix itself, so no separator may be required after it.
+        return escaped + {"": "", "+": "/%", "#": "%"}[wildcard]
 
 
 def pattern(text: str | Pattern) -> Pattern:
