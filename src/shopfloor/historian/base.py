@@ -13,10 +13,23 @@ them):
 * Appends may be buffered; ``flush`` makes them durable, and every query sees what was
   appended before it in the same process.
 * Range ends: ``start_ns`` inclusive, ``end_ns`` exclusive.
-* Aggregates ignore samples of bad quality; ``count`` counts the samples aggregated.
+* Order: ``raw`` rows come by path, then source time (``limit`` keeps the first rows in
+  that order); ``latest`` rows by path; downsampled rows by path, then bucket; ``events``
+  newest first (``limit`` keeps the newest).
+* ``latest`` is each tag's sample with the greatest source time, whatever its quality: a
+  late sample never replaces a newer one, a rewrite of the same time does.
+* Buckets are ``[start_ns + k * every_ns, start_ns + (k + 1) * every_ns)``, the last one
+  clipped to ``end_ns``; a (path, bucket) row exists when the bucket holds at least one
+  sample of any quality.
+* Aggregates ignore samples of bad quality; ``count`` counts the samples aggregated, and
+  the other aggregates of a bucket without a good sample are NaN.
 * The time-weighted mean holds each value until the next sample of the same tag (step
   interpolation); a bucket's time before its first sample takes the last earlier value,
-  when there is one.
+  when there is one. A bad sample's hold carries no weight (its value is unknown), so
+  the mean is ``sum(value * held) / sum(held)`` over the good holds inside the bucket.
+* Event selection: ``asset`` given as a plain path selects that asset and everything under
+  it, given with wildcards (or as a :class:`Pattern`) what the pattern matches; ``kind``
+  selects itself and its dotted descendants (``alarm`` selects ``alarm.active``).
 """
 
 from __future__ import annotations
@@ -77,6 +90,8 @@ class RetentionPolicy:
 
 @dataclass(frozen=True)
 class RetentionReport:
+    """How many rows one application of a :class:`RetentionPolicy` deleted."""
+
     samples_deleted: int
     text_samples_deleted: int
     events_deleted: int

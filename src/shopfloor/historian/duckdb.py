@@ -1,0 +1,363 @@
+"""The embedded historian: one DuckDB file, no server.
+
+>>> import tempfile, os
+>>> from shopfloor.model.batch import SampleBatch
+>>> path = os.path.join(tempfile.mkdtemp(), "history.duckdb")
+>>> with DuckDBHistorian(path) as h:
+...     h.append(SampleBatch.of("acme/site/line1/press/temp", [1, 2], [20.5, 20.7]))
+...     h.latest().value.tolist()
+[20.7]
+
+Appends are staged in memory and written in large chunks sorted by (tag, time); see
+``docs/historian.md`` for the design and :mod:`shopfloor.historian.base` for the rules every
+historian follows. A historian object is not thread-safe: use it from one thread, or from
+async code through :class:`~shopfloor.historian.aio.AsyncHistorian`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+from duckdb import DuckDBPyConnection
+
+from shopfloor.historian import _duckdb_read as read
+from shopfloor.historian._connect import Connector, transaction
+from shopfloor.historian._duckdb_sql import SCHEMA, SCHEMA_VERSION, pattern_regex
+from shopfloor.historian._duckdb_write import Marks, SampleTable, delete_expired, write_events
+from shopfloor.historian._tags import TagRegistry
+from shopfloor.historian.base import (
+    ALL_AGGREGATES,
+    Aggregate,
+    Downsampled,
+    RetentionPolicy,
+    RetentionReport,
+)
+from shopfloor.historian.retention import events_cutoff, sample_cutoffs
+from shopfloor.historian.staging import Int32s, Staging
+from shopfloor.model.batch import SampleBatch, TextBatch
+from shopfloor.model.errors import HistorianError
+from shopfloor.model.event import Event
+from shopfloor.model.namespace import Pattern, pattern
+
+Mode = Literal["exclusive", "shared"]
+DEFAULT_FLUSH_ROWS = 1_000_000
+"""Rows staged before an automatic flush: big sorted chunks write fast and cluster tags."""
+
+
+def _pattern(selector: str | Pattern) -> Pattern:
+    try:
+        return pattern(selector)
+    except ValueError as exc:
+        raise HistorianError(f"bad tag selector: {exc}") from exc
+
+
+def _asset_pattern(asset: str | Pattern) -> Pattern:
+    """A plain asset path selects itself and everything under it; wildcards match as such."""
+    pat = _pattern(asset)
+    if isinstance(asset, str) and pat.is_literal:
+        return Pattern(asset + "/#")
+    return pat
+
+
+class DuckDBHistorian:
+    """A :class:`~shopfloor.historian.base.Historian` in one DuckDB file.
+
+    ``mode="exclusive"`` holds one connection open: the fastest, for one process (tests,
+    benchmarks, an embedded deployment). ``mode="shared"`` holds none between calls: every
+    flush and query opens the file and closes it again, so that one process can write while
+    others read (``read_only=True``); a call that finds the file locked retries for up to
+    ``lock_timeout_s`` seconds, then raises :class:`~shopfloor.model.errors.HistorianLockedError`.
+    ``flush_rows`` staged rows trigger a flush; a shared writer should also call
+    :meth:`flush` every second or two, so that readers see fresh data.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mode: Mode = "exclusive",
+        read_only: bool = False,
+        flush_rows: int = DEFAULT_FLUSH_ROWS,
+        lock_timeout_s: float = 10.0,
+    ) -> None:
+        if mode not in ("exclusive", "shared"):
+            raise HistorianError(f"mode must be 'exclusive' or 'shared', not {mode!r}")
+        if flush_rows < 1:
+            raise HistorianError("flush_rows must be at least 1")
+        self.path = os.fspath(path)
+        self.mode: Mode = mode
+        self.read_only = read_only
+        self.flush_rows = flush_rows
+        self._connector = Connector(
+            self.path, shared=mode == "shared", read_only=read_only, lock_timeout_s=lock_timeout_s
+        )
+        self._tags = TagRegistry()
+        self._numeric = SampleTable("samples", "latest", pa.float64())
+        self._text = SampleTable("text_samples", "latest_text", pa.string())
+        self._numeric_staging = Staging(np.float64)
+        self._text_staging = Staging(np.object_)
+        self._event_staging: list[Event] = []
+        try:
+            with self._connector.session() as con:
+                self._open_schema(con)
+                self._tags.load(con)
+                self._load_marks(con)
+        except BaseException:
+            self._connector.close()
+            raise
+
+    def __repr__(self) -> str:
+        access = "read-only" if self.read_only else "read-write"
+        return f"DuckDBHistorian({self.path!r}, mode={self.mode!r}, {access})"
+
+    # -- schema -------------------------------------------------------------------------
+
+    def _open_schema(self, con: DuckDBPyConnection) -> None:
+        has_meta = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta'"
+        ).fetchall()[0][0]
+        if not has_meta and self.read_only:
+            raise HistorianError(f"{self.path} holds no shopfloor history (no schema)")
+        if not has_meta:
+            with transaction(con):
+                for ddl in SCHEMA:
+                    con.execute(ddl)
+                con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        version = int(found[0][0]) if found else 0
+        if version != SCHEMA_VERSION:
+            raise HistorianError(
+                f"{self.path} has history schema version {version}; this shopfloor reads"
+                f" version {SCHEMA_VERSION}"
+            )
+
+    def _load_marks(self, con: DuckDBPyConnection) -> None:
+        self._numeric.load_marks(con)
+        self._text.load_marks(con)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise HistorianError(f"historian {self.path} was opened read-only")
+
+    def _staged(self) -> int:
+        return len(self._numeric_staging) + len(self._text_staging) + len(self._event_staging)
+
+    def append(self, batch: SampleBatch) -> None:
+        """Stage numeric samples; they are written at the next flush (idempotently)."""
+        self._check_writable()
+        if len(batch):
+            keys = self._tags.keys(batch.paths)
+            self._numeric_staging.add(
+                keys[batch.tag], batch.source_ns, batch.receive_ns, batch.value, batch.status
+            )
+            self._maybe_flush()
+
+    def append_text(self, batch: TextBatch) -> None:
+        """Stage text samples; they follow the same rules as numeric ones."""
+        self._check_writable()
+        if len(batch):
+            keys = self._tags.keys(batch.paths)
+            self._text_staging.add(
+                keys[batch.tag], batch.source_ns, batch.receive_ns, batch.value, batch.status
+            )
+            self._maybe_flush()
+
+    def append_events(self, events: Iterable[Event]) -> None:
+        """Stage events; an event whose id is stored already replaces it."""
+        self._check_writable()
+        self._event_staging.extend(events)
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if self._staged() >= self.flush_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything staged, in one transaction."""
+        self._connector.check_open()
+        if self._staged():
+            with self._connector.session() as con:
+                self._flush_in(con)
+
+    def _flush_in(self, con: DuckDBPyConnection) -> None:
+        with transaction(con):
+            new_tags = self._tags.plan(con) if self._tags.has_provisional else None
+            if self.mode == "shared":
+                self._load_marks(con)  # another writer may have written since our last flush
+            ids = None if new_tags is None else new_tags.ids
+            numeric = self._write(con, self._numeric, self._numeric_staging, ids)
+            text = self._write(con, self._text, self._text_staging, ids)
+            if self._event_staging:
+                write_events(con, self._event_staging)
+        # Committed: only now does the in-memory state move on.
+        if new_tags is not None:
+            self._tags.adopt(new_tags)
+        self._adopt(self._numeric, self._numeric_staging, numeric)
+        self._adopt(self._text, self._text_staging, text)
+        self._event_staging.clear()
+
+    @staticmethod
+    def _write(
+        con: DuckDBPyConnection, table: SampleTable, staging: Staging, ids: Int32s | None
+    ) -> Marks | None:
+        return table.write(con, staging.rows(ids)) if len(staging) else None
+
+    @staticmethod
+    def _adopt(table: SampleTable, staging: Staging, marks: Marks | None) -> None:
+        if marks is not None:
+            table.adopt(marks)
+        staging.clear()
+
+    # -- reading ------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[DuckDBPyConnection]:
+        """A connection that sees everything appended so far in this process."""
+        with self._connector.session() as con:
+            if self._staged():
+                self._flush_in(con)
+            if self.mode == "shared":
+                self._tags.load(con)  # paths another process added
+            yield con
+
+    def paths(self, selector: str | Pattern = "#") -> list[str]:
+        """Every stored path that ``selector`` matches, sorted."""
+        pat = _pattern(selector)
+        with self._reading():
+            return [path for path, _ in self._tags.select(pat)]
+
+    def raw(
+        self, selector: str | Pattern, start_ns: int, end_ns: int, *, limit: int | None = None
+    ) -> SampleBatch:
+        """Numeric samples in ``[start_ns, end_ns)``, ordered by path, then time."""
+        return self._raw(SampleBatch, "samples", selector, start_ns, end_ns, limit)
+
+    def raw_text(
+        self, selector: str | Pattern, start_ns: int, end_ns: int, *, limit: int | None = None
+    ) -> TextBatch:
+        """Text samples in ``[start_ns, end_ns)``, ordered by path, then time."""
+        return self._raw(TextBatch, "text_samples", selector, start_ns, end_ns, limit)
+
+    def _raw(
+        self,
+        kind: type[read.B],
+        table: str,
+        selector: str | Pattern,
+        start_ns: int,
+        end_ns: int,
+        limit: int | None,
+    ) -> read.B:
+        pat = _pattern(selector)
+        if limit is not None and limit < 0:
+            raise HistorianError(f"limit must not be negative, not {limit}")
+        with self._reading() as con:
+            selection = self._tags.select(pat)
+            if not selection or start_ns >= end_ns or limit == 0:
+                return kind.empty()
+            return read.read_samples(con, kind, table, selection, start_ns, end_ns, limit)
+
+    def downsample(
+        self,
+        selector: str | Pattern,
+        start_ns: int,
+        end_ns: int,
+        every_ns: int,
+        aggregates: Sequence[Aggregate] = ALL_AGGREGATES,
+    ) -> Downsampled:
+        """Per-bucket aggregates of the selected tags, buckets ``[start_ns + k*every_ns,
+        ...)`` clipped to ``end_ns``; one SQL query whatever the number of buckets."""
+        pat = _pattern(selector)
+        if every_ns <= 0:
+            raise HistorianError(f"bucket width must be positive, not {every_ns} ns")
+        try:
+            aggs = tuple(dict.fromkeys(Aggregate(a) for a in aggregates))
+        except ValueError as exc:
+            raise HistorianError(str(exc)) from exc
+        if not aggs:
+            raise HistorianError("downsample needs at least one aggregate")
+        with self._reading() as con:
+            selection = self._tags.select(pat)
+            if not selection or start_ns >= end_ns:
+                return _no_buckets(aggs)
+            every_tag = len(selection) == len(self._tags)
+            span = (start_ns, end_ns, every_ns)
+            return read.read_downsampled(con, selection, every_tag, span, aggs)
+
+    def latest(self, selector: str | Pattern = "#") -> SampleBatch:
+        """The newest numeric sample (by source time, any quality) of each selected tag."""
+        pat = _pattern(selector)
+        with self._reading() as con:
+            selection = self._tags.select(pat)
+            return read.read_latest(con, selection) if selection else SampleBatch.empty()
+
+    def events(
+        self,
+        *,
+        asset: str | Pattern | None = None,
+        kind: str | None = None,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events newest first. ``asset``: a path selects that asset and everything under
+        it, a pattern (``+``, ``#``) what it matches; ``kind``: ``alarm`` selects ``alarm``
+        and every ``alarm.*`` kind."""
+        regex = None if asset is None else pattern_regex(_asset_pattern(asset))
+        if limit is not None and limit < 0:
+            raise HistorianError(f"limit must not be negative, not {limit}")
+        with self._reading() as con:
+            return read.read_events(
+                con, asset_regex=regex, kind=kind, start_ns=start_ns, end_ns=end_ns, limit=limit
+            )
+
+    # -- housekeeping -------------------------------------------------------------------
+
+    def apply_retention(self, policy: RetentionPolicy, now_ns: int) -> RetentionReport:
+        """Delete what ``policy`` no longer keeps at ``now_ns``; see :mod:`.retention`."""
+        self._check_writable()
+        with self._reading() as con:
+            selection = self._tags.select(Pattern("#"))
+            cutoffs = sample_cutoffs(policy, [p for p, _ in selection], now_ns)
+            ids = [i for _, i in selection]
+            with transaction(con):
+                report = delete_expired(con, ids, cutoffs, events_cutoff(policy, now_ns))
+            self._load_marks(con)
+        return report
+
+    def close(self) -> None:
+        """Flush what is staged and let go of the file. Closing twice is harmless."""
+        if self._connector.closed:
+            return
+        try:
+            if self._staged():
+                self.flush()
+        finally:
+            self._connector.close()
+
+    def __enter__(self) -> DuckDBHistorian:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _no_buckets(aggregates: Sequence[Aggregate]) -> Downsampled:
+    return Downsampled(
+        (),
+        np.zeros(0, np.int32),
+        np.zeros(0, np.int64),
+        {a: np.zeros(0, np.float64) for a in aggregates},
+    )
