@@ -174,6 +174,7 @@ class Asset:
     tags: tuple[Tag, ...] = ()
     children: tuple[Asset, ...] = ()
     parent_path: str = ""
+    ideal_cycle_s: float | None = None
 
     def __post_init__(self) -> None:
         check_segment(self.name)

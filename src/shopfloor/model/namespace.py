@@ -23,7 +23,7 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 def check_segment(name: str) -> str:
     """Return ``name`` if it may be one path segment, else raise ``ValueError``."""
-    if not _SEGMENT.match(name):
+    if not _SEGMENT.fullmatch(name):
         raise ValueError(
             f"{name!r} is not a valid name: use letters, digits, '_', '-' and '.' only"
         )

@@ -52,6 +52,8 @@ from shopfloor.model.assets import (
     check_tag_unit,
 )
 from shopfloor.model.calendar_spec import CalendarSpec
+from shopfloor.model.sim_spec import SimSpec
+from shopfloor.model.spec_types import Duration, Name
 from shopfloor.model.durations import DURATION_PATTERN, parse_duration
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.namespace import check_segment, join
@@ -69,40 +71,6 @@ SCHEMA_ID = "urn:shopfloor:plant-file:1"
 """The ``$id`` of the published JSON Schema for plant files of version 1."""
 
 Loc = tuple[int | str, ...]
-
-# The same rule as namespace.check_segment, written out for editors that read the schema.
-_NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
-
-Name = Annotated[
-    str,
-    AfterValidator(check_segment),
-    WithJsonSchema({"type": "string", "pattern": _NAME_PATTERN}),
-]
-
-
-def _duration_seconds(value: object) -> object:
-    # Only text and numbers are durations; anything else falls through to the float check,
-    # which then reports the wrong type.
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return parse_duration(value)
-    return value
-
-
-Duration = Annotated[
-    float,
-    BeforeValidator(_duration_seconds),
-    Field(gt=0),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "exclusiveMinimum": 0},
-                {"type": "string", "pattern": DURATION_PATTERN},
-            ],
-            "description": "seconds, or a number with a unit: 90s, 30m, 8h, 7d, 1.5h, 1h30m",
-        }
-    ),
-]
-
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -161,7 +129,10 @@ class _AssetSpec(_Spec):
         children = tuple(c.to_asset(path) for _, items in self.child_lists() for c in items)
         tags = tuple(t.to_tag(path) for t in self.tags)
         kind = getattr(self, "kind", "")
-        return Asset(self.name, self.level, self.description, kind, tags, children, parent_path)
+        ideal = getattr(self, "ideal_cycle_time", None)
+        return Asset(
+            self.name, self.level, self.description, kind, tags, children, parent_path, ideal
+        )
 
 
 class MachineSpec(_AssetSpec):
@@ -169,6 +140,9 @@ class MachineSpec(_AssetSpec):
 
     level: ClassVar[AssetLevel] = AssetLevel.MACHINE
     kind: str = Field("", description="free-text machine kind, e.g. stamping_press")
+    ideal_cycle_time: Duration | None = Field(
+        None, description="ideal (planned) time per part, for OEE performance"
+    )
 
 
 class CellSpec(_AssetSpec):
@@ -236,6 +210,7 @@ class PlantSpec(_Spec):
     enterprise: EnterpriseSpec
     calendar: CalendarSpec | None = None
     historian: HistorianSpec = HistorianSpec()
+    sim: SimSpec | None = Field(None, description="the factory twin of one line (docs/twin.md)")
 
 
 class Plant(AssetTree):
@@ -265,6 +240,11 @@ class Plant(AssetTree):
     def calendar(self) -> CalendarSpec | None:
         """The working-time calendar, or None when the file has none."""
         return self._spec.calendar
+
+    @property
+    def sim(self) -> SimSpec | None:
+        """The factory twin's settings, or None when the file has none."""
+        return self._spec.sim
 
     @property
     def historian(self) -> HistorianSpec:

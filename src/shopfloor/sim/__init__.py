@@ -1,0 +1,6 @@
+"""The factory twin: a simulated discrete production line (SimPy) that feeds the platform."""
+
+from shopfloor.sim.default import default_plant, plant_or_default
+from shopfloor.sim.twin import GroundTruth, MachineStatus, Twin, TwinOutput
+
+__all__ = ["GroundTruth", "MachineStatus", "Twin", "TwinOutput", "default_plant", "plant_or_default"]
