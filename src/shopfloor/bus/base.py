@@ -48,18 +48,6 @@ def message_size(message: Message) -> int:
     return len(message)
 
 
-def select(message: Message, selector: Pattern) -> Message | None:
-    """The part of ``message`` that ``selector`` selects, or None when nothing is left.
-
-    Samples match by tag path, events by asset path.
-    """
-    if isinstance(message, tuple):
-        picked = tuple(e for e in message if selector.matches(e.asset))
-        return picked or None
-    part = message.filter(selector)
-    return part if len(part) else None
-
-
 def selectors(patterns: str | Pattern | Iterable[str | Pattern]) -> tuple[Pattern, ...]:
     if isinstance(patterns, str | Pattern):
         return (pattern(patterns),)

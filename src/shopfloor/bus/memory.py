@@ -17,12 +17,14 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 
+import numpy as np
+import numpy.typing as npt
+
 from shopfloor.bus.base import (
     Message,
     Overflow,
     SubscriptionStats,
     message_size,
-    select,
     selectors,
 )
 from shopfloor.model.errors import BusClosedError
@@ -48,6 +50,8 @@ class MemorySubscription:
         self._readable = asyncio.Event()
         self._writable = asyncio.Event()
         self._writable.set()
+        self._everything = any(p.text == "#" for p in patterns)
+        self._hits: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
 
     @property
     def closed(self) -> bool:
@@ -59,12 +63,33 @@ class MemorySubscription:
 
     def wants(self, message: Message) -> Message | None:
         """The part of ``message`` this subscription selects."""
-        for selector in self.patterns:
-            if selector.text == "#":
-                return message
-        if len(self.patterns) == 1:
-            return select(message, self.patterns[0])
-        return _select_any(message, self.patterns)
+        if self._everything:
+            return message
+        if isinstance(message, tuple):
+            picked = tuple(e for e in message if any(p.matches(e.asset) for p in self.patterns))
+            return picked or None
+        hit = self._dictionary_hits(message.paths)
+        if not hit.any():
+            return None
+        if hit.all():
+            return message
+        mask = hit[message.tag]
+        if not mask.any():
+            return None
+        return message if mask.all() else message.take(mask)
+
+    def _dictionary_hits(self, paths: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+        # Publishers reuse one path dictionary for many batches; matching it once per
+        # dictionary instead of once per batch keeps pattern matching off the hot path.
+        hit = self._hits.get(paths)
+        if hit is None:
+            hit = np.fromiter(
+                (any(p.matches(path) for p in self.patterns) for path in paths), bool, len(paths)
+            )
+            if len(self._hits) >= 64:
+                self._hits.clear()
+            self._hits[paths] = hit
+        return hit
 
     async def put(self, message: Message) -> None:
         """Queue a message, waiting for room (BLOCK) or dropping the oldest (DROP_OLDEST)."""
@@ -133,18 +158,6 @@ class MemorySubscription:
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
-
-
-def _select_any(message: Message, patterns: tuple[Pattern, ...]) -> Message | None:
-    if isinstance(message, tuple):
-        picked = tuple(e for e in message if any(p.matches(e.asset) for p in patterns))
-        return picked or None
-    mask = message.matching(patterns[0])
-    for selector in patterns[1:]:
-        mask |= message.matching(selector)
-    if not mask.any():
-        return None
-    return message if mask.all() else message.take(mask)
 
 
 class MemoryBus:

@@ -37,7 +37,9 @@ def parse_time(text: str, *, now_ns: int, what: str = "time") -> int:
         sign = -1 if relative.group(2) == "-" else 1
         return now_ns + sign * duration_ns(relative.group(3), what=what)
     try:
-        parsed = dt.datetime.fromisoformat(value.replace(" ", "T", 1) if "T" not in value else value)
+        parsed = dt.datetime.fromisoformat(
+            value.replace(" ", "T", 1) if "T" not in value else value
+        )
     except ValueError:
         raise InputError(
             f"{what} {text!r} is not a time: use ISO 8601 (2026-11-26T08:00, UTC unless an "
@@ -75,7 +77,8 @@ def format_times(ns: npt.NDArray[np.int64]) -> list[str]:
     unit = "s"
     if np.any(ns % NS_PER_S):
         unit = "ms" if not np.any(ns % 1_000_000) else "us" if not np.any(ns % 1_000) else "ns"
-    text = np.datetime_as_string(ns.astype("datetime64[ns]"), unit=unit)
+    stamps: npt.NDArray[np.datetime64] = ns.astype("datetime64[ns]")
+    text = np.datetime_as_string(stamps, unit=unit)  # type: ignore[call-overload]
     return [t + "Z" for t in text.tolist()]
 
 

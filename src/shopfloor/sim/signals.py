@@ -27,6 +27,7 @@ I64 = npt.NDArray[np.int64]
 _CODES = np.array([0] + [s.code for s in MachineState], dtype=np.int64)
 _WAITING = {MachineState.IDLE, MachineState.STARVED, MachineState.BLOCKED, MachineState.SETUP}
 _STOPPED = {MachineState.PLANNED_STOP, MachineState.UNPLANNED_STOP}
+_MJ_PER_KWH = 3.6e9
 
 
 @dataclass
@@ -63,8 +64,15 @@ class MachineSignals:
     """Keeps the continuous state (thermal lags, energy, counters) of one machine's sensors."""
 
     def __init__(
-        self, machine: MachineSim, kind: Kind, *, seed: int, index: int, period: float,
-        heartbeat: float, ambient: float,
+        self,
+        machine: MachineSim,
+        kind: Kind,
+        *,
+        seed: int,
+        index: int,
+        period: float,
+        heartbeat: float,
+        ambient: float,
     ) -> None:
         self.m = machine
         self.kind = kind
@@ -73,7 +81,7 @@ class MachineSignals:
         self.ambient = ambient
         self.noise = [NoiseField(seed, (index, j)) for j in range(len(kind.signals) + 1)]
         self.lag: dict[int, float] = {}
-        self.energy_kwh = 0.0
+        self.energy_mj = 0
         self.good_seen = 0
         self.scrap_seen = 0
 
@@ -82,7 +90,7 @@ class MachineSignals:
         out = ChunkSignals()
         k0, k1 = math.ceil(a / self.period - 1e-9), math.ceil(b / self.period - 1e-9)
         grid = np.arange(k0, k1, dtype=np.int64)
-        t = grid * self.period
+        t: F64 = grid.astype(np.float64) * self.period
         rec = self._records(a)
         idx = np.searchsorted(rec.t, t, side="right") - 1
         state = rec.state[idx]
@@ -123,16 +131,23 @@ class MachineSignals:
         levels = np.zeros(len(_CODES))
         for st in MachineState:
             levels[st.code] = (
-                p.running if st is MachineState.RUNNING else p.setup if st is MachineState.SETUP
-                else p.stopped if st in _STOPPED else p.idle
+                p.running
+                if st is MachineState.RUNNING
+                else p.setup
+                if st is MachineState.SETUP
+                else p.stopped
+                if st in _STOPPED
+                else p.idle
             )
         power = levels[state] * (1.0 + 0.1 * wear**2 * (state == MachineState.RUNNING.code))
         noise = self.noise[-1].normal(k0, len(power))
-        return np.maximum(power * (1.0 + 0.01 * noise), 0.0)
+        result: F64 = np.maximum(power * (1.0 + 0.01 * noise), 0.0)
+        return result
 
     # -- discrete ------------------------------------------------------------------------
-    def _discrete(self, out: ChunkSignals, a: float, b: float, rec: _Records, power: F64,
-                  t: F64) -> None:
+    def _discrete(
+        self, out: ChunkSignals, a: float, b: float, rec: _Records, power: F64, t: F64
+    ) -> None:
         beats = np.arange(math.ceil(a / self.heartbeat - 1e-9) * self.heartbeat, b, self.heartbeat)
         changes = rec.t[(rec.t >= a) & (rec.t < b)]
         when = np.unique(np.concatenate([changes, beats]))
@@ -161,12 +176,15 @@ class MachineSignals:
             self.good_seen, self.scrap_seen = int(good[-1]), int(scrap[-1])
 
     def _energy(self, out: ChunkSignals, power: F64, t: F64, beats: F64) -> None:
-        cumulative = self.energy_kwh + np.cumsum(power) * self.period / 3600.0
+        # Sum whole millijoules in integers: a float running sum would round differently
+        # depending on where chunks start, and the history must not depend on chunk sizes.
+        mj = np.round(power * (self.period * 1e6)).astype(np.int64)
+        cumulative = self.energy_mj + np.cumsum(mj)
         pos = np.searchsorted(t, beats, side="left")
-        values = np.concatenate([[self.energy_kwh], cumulative])[pos]
+        values = np.concatenate([[self.energy_mj], cumulative])[pos] / _MJ_PER_KWH
         out.numeric["energy"] = Series(beats, values)
         if len(cumulative):
-            self.energy_kwh = float(cumulative[-1])
+            self.energy_mj = int(cumulative[-1])
 
     def _products(self, out: ChunkSignals, a: float, b: float, beats: F64) -> None:
         log = self.m.product_log

@@ -17,10 +17,11 @@ True
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
 from shopfloor.model.assets import Asset, AssetLevel, AssetTree, Tag
@@ -30,13 +31,13 @@ from shopfloor.model.calendar_spec import CalendarSpec
 from shopfloor.model.clock import NS_PER_S
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.event import Event, Severity
+from shopfloor.model.plant import Plant
+from shopfloor.model.sim_spec import SimSpec
 from shopfloor.model.states import MachineState
 from shopfloor.sim.kinds import Kind, kind_of, resolve
 from shopfloor.sim.machine import Failure, LineContext, MachineSim, Part
 from shopfloor.sim.orders import OrderBook, OrderProgress
 from shopfloor.sim.signals import TEXT_TAGS, ChunkSignals, MachineSignals, numeric_tags
-from shopfloor.model.plant import Plant
-from shopfloor.model.sim_spec import SimSpec
 
 _SIM_NAMESPACE = uuid.UUID("6f1c1d2e-8a53-4c2b-9a55-3d1f0b7e5a10")
 
@@ -150,8 +151,10 @@ class Twin:
     def _machine(self, name: str, station: str) -> MachineSim:
         asset = self._assets.get(name)
         if asset is None:
-            raise ConfigError(f"sim: station {station!r} names machine {name!r}, which is not "
-                              f"a machine under {self.spec.line!r}")
+            raise ConfigError(
+                f"sim: station {station!r} names machine {name!r}, which is not "
+                f"a machine under {self.spec.line!r}"
+            )
         settings = self.spec.machines.get(name)
         kind_name = (settings.kind if settings and settings.kind else None) or asset.kind
         try:
@@ -160,23 +163,33 @@ class Twin:
             raise ConfigError(f"sim: machine {name!r}: {exc}") from None
         self.kinds[name] = kind
         machine = MachineSim(
-            name=name, path=asset.path, station=station, params=resolve(kind, settings),
-            rng=self._rng(), line=self.line, wear_acceleration=self.spec.wear_acceleration,
+            name=name,
+            path=asset.path,
+            station=station,
+            params=resolve(kind, settings),
+            rng=self._rng(),
+            line=self.line,
+            wear_acceleration=self.spec.wear_acceleration,
             fault_acceleration=self.spec.fault_acceleration,
         )
         machine.signals = MachineSignals(  # type: ignore[attr-defined]
-            machine, kind, seed=self.seed, index=len(self.machines), period=self.spec.sample_period,
-            heartbeat=self.spec.heartbeat, ambient=self.spec.ambient_temperature,
+            machine,
+            kind,
+            seed=self.seed,
+            index=len(self.machines),
+            period=self.spec.sample_period,
+            heartbeat=self.spec.heartbeat,
+            ambient=self.spec.ambient_temperature,
         )
         self.machines.append(machine)
         return machine
 
-    def _sink(self, last: simpy.Store) -> Iterator[simpy.Event]:
+    def _sink(self, last: simpy.Store) -> Generator[simpy.Event, Part, None]:
         while True:
-            part: Part = yield last.get()
+            part = yield last.get()
             self.orders.finished(part, good=True)
 
-    def _shifts(self) -> Iterator[simpy.Event]:
+    def _shifts(self) -> Generator[simpy.Event, object, None]:
         """Open and close the line along the calendar's working time."""
         horizon = 7 * 86_400.0
         while True:
@@ -208,7 +221,8 @@ class Twin:
 
     def _order_event(self, kind: str, progress: OrderProgress) -> None:
         payload: dict[str, object] = {
-            "order": progress.spec.id, "product": progress.spec.product,
+            "order": progress.spec.id,
+            "product": progress.spec.product,
             "quantity": progress.spec.quantity,
         }
         if kind == "order.completed":
@@ -256,20 +270,37 @@ class Twin:
         for m in self.machines:
             time_in = dict(m.time_in)
             time_in[m.state] += now - m.log[-1].t
-            result.append(MachineStatus(
-                m.path, m.name, self.kinds[m.name].name, m.state, m.log[-1].reason, m.good,
-                m.scrap, m.wear, time_in, m.p.cycle_time or 0.0,
-            ))
+            result.append(
+                MachineStatus(
+                    m.path,
+                    m.name,
+                    self.kinds[m.name].name,
+                    m.state,
+                    m.log[-1].reason,
+                    m.good,
+                    m.scrap,
+                    m.wear,
+                    time_in,
+                    m.p.cycle_time or 0.0,
+                )
+            )
         return result
 
     # -- output assembly -----------------------------------------------------------------
     def _tag_paths(self) -> tuple[list[str], list[str]]:
-        numeric = [f"{m.path}/{s.name}" for m in self.machines for s in numeric_tags(self.kinds[m.name])]
+        numeric = [
+            f"{m.path}/{s.name}" for m in self.machines for s in numeric_tags(self.kinds[m.name])
+        ]
         text = [f"{m.path}/{name}" for m in self.machines for name in TEXT_TAGS]
         return numeric, text
 
     def _samples(self, chunks: list[ChunkSignals]) -> SampleBatch:
-        series = [s for c in chunks for s in c.numeric.values()]
+        # In the order of ``_numeric_paths``, whatever order the synthesiser filled them in.
+        series = [
+            c.numeric[s.name]
+            for m, c in zip(self.machines, chunks, strict=True)
+            for s in numeric_tags(self.kinds[m.name])
+        ]
         return SampleBatch(
             paths=tuple(self._numeric_paths),
             tag=_tag_column([len(s.t) for s in series]),
@@ -280,7 +311,7 @@ class Twin:
         )
 
     def _texts(self, chunks: list[ChunkSignals]) -> TextBatch:
-        series = [s for c in chunks for s in c.text.values()]
+        series = [c.text[name] for c in chunks for name in TEXT_TAGS]
         values = np.empty(sum(len(s.t) for s in series), dtype=object)
         values[:] = [v for s in series for v in s.values]
         return TextBatch(
@@ -304,15 +335,44 @@ class Twin:
         events = []
         for note in ready:
             self._event_count += 1
-            events.append(Event(
-                id=str(uuid.uuid5(_SIM_NAMESPACE, f"{self.seed}/{self._event_count}")),
-                time_ns=self._ns(note.t), asset=note.asset, kind=note.kind,
-                severity=Severity(note.severity), payload=note.payload, actor="sim",
-            ))
+            events.append(
+                Event(
+                    id=str(uuid.uuid5(_SIM_NAMESPACE, f"{self.seed}/{self._event_count}")),
+                    time_ns=self._ns(note.t),
+                    asset=note.asset,
+                    kind=note.kind,
+                    severity=Severity(note.severity),
+                    payload=note.payload,
+                    actor="sim",
+                )
+            )
         return tuple(events)
 
 
-def _tag_column(counts: list[int]) -> np.ndarray:  # type: ignore[type-arg]
+def ideal_cycle_times(plant: Plant) -> dict[str, float]:
+    """Each machine's ideal cycle time in seconds: set on the machine in the plant file, or
+    else the twin's cycle time for it (its settings or its kind's default)."""
+    ideal = {m.path: m.ideal_cycle_s for m in plant.machines() if m.ideal_cycle_s}
+    spec = plant.sim
+    if spec is None:
+        return ideal
+    line = _find_line(plant, spec.line)
+    by_name = {a.name: a for a in line.walk() if a.level is AssetLevel.MACHINE}
+    for name in (m for station in spec.stations for m in station.machines):
+        asset = by_name.get(name)
+        settings = spec.machines.get(name)
+        kind_name = (settings.kind if settings and settings.kind else None) or (
+            asset and asset.kind
+        )
+        if asset is None or asset.path in ideal or not kind_name:
+            continue
+        cycle = resolve(kind_of(kind_name), settings).cycle_time
+        if cycle:
+            ideal[asset.path] = cycle
+    return ideal
+
+
+def _tag_column(counts: list[int]) -> npt.NDArray[np.int32]:
     return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
 
 
@@ -328,8 +388,10 @@ def _with_twin_tags(tree: AssetTree, twin: Twin) -> AssetTree:
     extra: dict[str, list[Tag]] = {}
     for m in twin.machines:
         kind = twin.kinds[m.name]
-        tags = [Tag(s.name, s.unit, low=s.low, high=s.high, description=s.description)
-                for s in numeric_tags(kind)]
+        tags = [
+            Tag(s.name, s.unit, low=s.low, high=s.high, description=s.description)
+            for s in numeric_tags(kind)
+        ]
         tags += [Tag(name, data_type="text") for name in TEXT_TAGS]  # type: ignore[arg-type]
         extra[m.path] = tags
     return AssetTree(_graft(tree.root, extra))
@@ -342,4 +404,3 @@ def _graft(asset: Asset, extra: dict[str, list[Tag]]) -> Asset:
     have = {t.name for t in asset.tags}
     added = tuple(t for t in extra.get(asset.path, []) if t.name not in have)
     return replace(asset, children=children, tags=asset.tags + added)
-

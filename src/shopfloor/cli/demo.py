@@ -1,0 +1,268 @@
+"""``shopfloor demo``: the factory twin running into the embedded historian, watched live.
+
+The twin starts at ``--start`` (by default an hour ago, or ``--duration`` ago with
+``--speed max``), catches up to the present as fast as it can, then runs at ``--speed``
+times real time. Everything goes over the in-process bus into the historian (DuckDB in
+shared mode, so ``shopfloor history`` and ``shopfloor oee`` can read the same file while the
+demo runs) and into the live terminal view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import typer
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from shopfloor.bus.memory import MemoryBus
+from shopfloor.cli.app import DbOption, app, console, default_db, err_console, wall_now_s
+from shopfloor.historian import AsyncHistorian, open_historian
+from shopfloor.model.clock import NS_PER_S
+from shopfloor.model.errors import InputError
+from shopfloor.model.states import MachineState
+from shopfloor.model.times import format_time, parse_time, positive_duration_ns
+from shopfloor.monitor.live import LiveMonitor
+from shopfloor.runtime.recorder import Recorder
+from shopfloor.runtime.twin_runner import run_twin
+from shopfloor.sim import Twin, plant_or_default
+from shopfloor.sim.twin import ideal_cycle_times
+
+DISPLAY = ("temperature", "vibration_rms", "power")
+STATE_STYLE = {
+    MachineState.RUNNING: "green",
+    MachineState.IDLE: "white",
+    MachineState.STARVED: "yellow",
+    MachineState.BLOCKED: "yellow",
+    MachineState.SETUP: "cyan",
+    MachineState.PLANNED_STOP: "blue",
+    MachineState.UNPLANNED_STOP: "bold red",
+}
+
+
+def parse_speed(text: str) -> float | None:
+    """``max`` (None) or a positive multiple of real time."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise InputError(
+            f"--speed must be a number (times real time) or max, not {text!r}"
+        ) from None
+    if speed <= 0:
+        raise InputError("--speed must be above zero")
+    return speed
+
+
+class DemoRun:
+    """One demo: twin, bus, recorder, live monitor, and the view that shows them."""
+
+    def __init__(self, twin: Twin, db: str, speed: float | None, plant_path: str) -> None:
+        self.twin = twin
+        self.db = db
+        self.speed = speed
+        self.plant_path = plant_path
+        self.bus = MemoryBus()
+        self.historian = AsyncHistorian(open_historian(db, mode="shared"))
+        self.recorder = Recorder(self.bus, self.historian)
+        self.monitor = LiveMonitor(self.bus, [m.path for m in twin.machines], display=DISPLAY)
+        self.ideal = ideal_cycle_times_of(twin)
+        self.stop = asyncio.Event()
+        self.phase = "starting"
+
+    async def run(self, start_ns: int, end_ns: int | None, live: bool) -> None:
+        recording = asyncio.create_task(self.recorder.run())
+        viewing = asyncio.create_task(self._view(live))
+        try:
+            await self._drive(start_ns, end_ns)
+        finally:
+            self.stop.set()
+            self.recorder.close()
+            await recording
+            await viewing
+            await self.historian.close()
+            self.monitor.drain()
+
+    async def _drive(self, start_ns: int, end_ns: int | None) -> None:
+        now = wall_now_s()
+        catch_up_to = now if end_ns is None else min(now, end_ns)
+        if self.speed is not None and catch_up_to > start_ns:
+            self.phase = "catching up"
+            await run_twin(
+                self.twin,
+                self.bus,
+                speed=None,
+                chunk_s=300,
+                duration_s=(catch_up_to - start_ns) / NS_PER_S,
+                stop=self.stop,
+            )
+        self.phase = "running" if self.speed is None else f"running at {self.speed:g}x"
+        remaining = None if end_ns is None else (end_ns - self.twin.now_ns) / NS_PER_S
+        if remaining is None or remaining > 0:
+            await run_twin(
+                self.twin,
+                self.bus,
+                speed=self.speed,
+                duration_s=remaining,
+                stop=self.stop,
+                chunk_s=300,
+                tick_s=0.25,
+            )
+
+    async def _view(self, live: bool) -> None:
+        if not live:
+            await self._log_lines()
+            return
+        with Live(self.render(), console=console, refresh_per_second=4, transient=False) as view:
+            while not self.stop.is_set():
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), 0.25)
+                self.monitor.drain()
+                view.update(self.render())
+
+    async def _log_lines(self) -> None:
+        while not self.stop.is_set():
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), 5.0)
+            self.monitor.drain()
+            err_console.print(self.status_line(), highlight=False)
+
+    def status_line(self) -> str:
+        return (
+            f"{self.phase}: simulated {format_time(self.twin.now_ns)}, "
+            f"{self.recorder.stats.samples + self.recorder.stats.texts:,} samples and "
+            f"{self.recorder.stats.events:,} events recorded into {self.db}"
+        )
+
+    def render(self) -> Group:
+        oee = self.monitor.oee(self.ideal)
+        table = Table(
+            "machine",
+            "kind",
+            "state",
+            "reason",
+            "good",
+            "scrap",
+            "OEE",
+            "temp °C",
+            "vib mm/s",
+            "power kW",
+            title=self.twin.line_path,
+        )
+        for m in self.twin.machines:
+            live = self.monitor.machines[m.path]
+            record = oee.get(m.path)
+            state = live.state
+            table.add_row(
+                m.name,
+                self.twin.kinds[m.name].label,
+                Text(
+                    state.value if state else "—", style=STATE_STYLE.get(state, "") if state else ""
+                ),
+                live.reason,
+                f"{int(live.increments.get('good_count', 0))}",
+                f"{int(live.increments.get('scrap_count', 0))}",
+                "—" if record is None or record.oee is None else f"{100 * record.oee:.0f}%",
+                *(_fmt(live.values.get(tag)) for tag in DISPLAY),
+            )
+        events = Table("time", "asset", "event", title="recent events", show_edge=False)
+        for event in list(self.monitor.events)[::-1][:8]:
+            events.add_row(
+                format_time(event.time_ns),
+                event.asset.rsplit("/", 1)[-1],
+                _describe(event.kind, dict(event.payload)),
+            )
+        header = Text(self.status_line() + "  (Ctrl-C stops)", style="dim")
+        return Group(header, table, events)
+
+
+def ideal_cycle_times_of(twin: Twin) -> dict[str, float]:
+    return {m.path: m.p.cycle_time or 0.0 for m in twin.machines if m.p.cycle_time}
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _describe(kind: str, payload: dict[str, object]) -> str:
+    if kind == "state.change":
+        return f"{payload.get('from')} → {payload.get('to')} {payload.get('reason') or ''}".strip()
+    if kind == "sim.failure":
+        return f"failure ({payload.get('kind')}): {payload.get('cause')}"
+    if kind.startswith("order."):
+        order, product = payload.get("order"), payload.get("product")
+        return f"{kind.split('.', 1)[1]} {order} {product} x{payload.get('quantity')}"
+    return kind
+
+
+@app.command()
+def demo(
+    plant_file: Path | None = typer.Option(
+        None, "--plant", help="Plant file with a sim: section (default: the built-in line)."
+    ),
+    seed: int = typer.Option(0, help="Random seed: the same seed gives the same history."),
+    speed: str = typer.Option("1", help="Times real time, or 'max' for as fast as possible."),
+    duration: str | None = typer.Option(
+        None,
+        help="Stop after this much simulated time (e.g. 8h, 7d); without it, run until Ctrl-C.",
+    ),
+    start: str | None = typer.Option(
+        None, help="Simulated start time (default: -1h, or minus --duration with --speed max)."
+    ),
+    db: str | None = DbOption,
+    live: bool | None = typer.Option(
+        None, "--live/--no-live", help="Live terminal view (default: when on a terminal)."
+    ),
+) -> None:
+    """Run the factory twin into the historian and watch the line live."""
+    plant = plant_or_default(plant_file)
+    pace = parse_speed(speed)
+    now = wall_now_s()
+    span_ns = positive_duration_ns(duration, what="--duration") if duration else None
+    default_start = "-1h" if pace is not None or span_ns is None else f"-{span_ns / NS_PER_S}s"
+    start_ns = parse_time(start or default_start, now_ns=now, what="--start")
+    start_ns -= start_ns % NS_PER_S
+    end_ns = None if span_ns is None else start_ns + span_ns
+    twin = Twin.from_plant(plant, seed=seed, start_ns=start_ns)
+    location = db or default_db()
+    show = console.is_terminal if live is None else live
+    run = DemoRun(twin, location, pace, plant.source)
+    wall = time.monotonic()
+    asyncio.run(_main(run, start_ns, end_ns, show))
+    _summary(run, start_ns, time.monotonic() - wall, location)
+
+
+async def _main(run: DemoRun, start_ns: int, end_ns: int | None, live: bool) -> None:
+    loop = asyncio.get_running_loop()
+    with suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, run.stop.set)
+        loop.add_signal_handler(signal.SIGTERM, run.stop.set)
+    await run.run(start_ns, end_ns, live)
+
+
+def _summary(run: DemoRun, start_ns: int, wall_s: float, location: str) -> None:
+    simulated = (run.twin.now_ns - start_ns) / NS_PER_S
+    oee = run.monitor.oee(run.ideal)
+    values = [r.oee for r in oee.values() if r.oee is not None]
+    mean = f"{100 * sum(values) / len(values):.1f}%" if values else "—"
+    stats = run.recorder.stats
+    console.print(
+        f"simulated {simulated / 3600:.2f} h of {run.twin.line_path} in {wall_s:.1f} s "
+        f"({simulated / max(wall_s, 1e-9):,.0f}x real time); recorded {stats.samples:,} samples, "
+        f"{stats.texts:,} text samples and {stats.events:,} events into {location}; "
+        f"mean machine OEE {mean}"
+    )
+    console.print(
+        f"next: shopfloor oee --db {location} --start {format_time(start_ns)} "
+        f"--end {format_time(run.twin.now_ns)}"
+    )
+
+
+__all__ = ["demo", "ideal_cycle_times"]

@@ -1,0 +1,1 @@
+"""Long-running services of one shopfloor process: the twin runner, the recorder."""
