@@ -22,8 +22,9 @@ def test_out_of_order_samples_are_kept_as_given() -> None:
 
 def test_columns_of_unequal_length_are_rejected() -> None:
     with pytest.raises(ValueError, match="source_ns has 1 rows"):
-        SampleBatch(("a/t",), np.zeros(2, np.int32), np.zeros(1), np.zeros(2), np.zeros(2),
-                    np.zeros(2))
+        SampleBatch(
+            ("a/t",), np.zeros(2, np.int32), np.zeros(1), np.zeros(2), np.zeros(2), np.zeros(2)
+        )
 
 
 def test_a_tag_index_outside_the_paths_is_rejected() -> None:
@@ -47,7 +48,11 @@ def test_quality_is_derived_from_the_status_code() -> None:
         "a/t",
         [1, 2, 3],
         [0.0, 0.0, 0.0],
-        status=[StatusCode.GOOD, StatusCode.UNCERTAIN_LAST_USABLE_VALUE, StatusCode.BAD_NOT_CONNECTED],
+        status=[
+            StatusCode.GOOD,
+            StatusCode.UNCERTAIN_LAST_USABLE_VALUE,
+            StatusCode.BAD_NOT_CONNECTED,
+        ],
     )
     assert list(b.quality) == [Quality.GOOD, Quality.UNCERTAIN, Quality.BAD]
 
@@ -65,8 +70,13 @@ def test_samples_round_trip_through_a_batch() -> None:
 
 
 def test_concat_merges_path_dictionaries() -> None:
-    merged = concat([SampleBatch.of("a/x", [1], [1.0]), SampleBatch.of("a/y", [1], [2.0]),
-                     SampleBatch.of("a/x", [2], [3.0])])
+    merged = concat(
+        [
+            SampleBatch.of("a/x", [1], [1.0]),
+            SampleBatch.of("a/y", [1], [2.0]),
+            SampleBatch.of("a/x", [2], [3.0]),
+        ]
+    )
     assert merged.paths == ("a/x", "a/y")
     assert list(merged.path_of()) == ["a/x", "a/y", "a/x"]
     assert list(merged.value) == [1.0, 2.0, 3.0]

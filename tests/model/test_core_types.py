@@ -29,8 +29,14 @@ def test_quality_parses_from_its_label() -> None:
 
 
 def test_events_round_trip_through_dicts() -> None:
-    e = Event.new(time_ns=5, asset="acme/s/l/m", kind="alarm.active", severity=Severity.HIGH,
-                  payload={"limit": "HH", "value": 93.5}, actor="user:alice")
+    e = Event.new(
+        time_ns=5,
+        asset="acme/s/l/m",
+        kind="alarm.active",
+        severity=Severity.HIGH,
+        payload={"limit": "HH", "value": 93.5},
+        actor="user:alice",
+    )
     back = Event.from_dict(e.to_dict())
     assert back == e
     assert back.family == "alarm"

@@ -190,7 +190,6 @@ class SampleBatch(_Columns):
             )
 
 
-
 @dataclass(frozen=True, eq=False)
 class TextBatch(_Columns):
     """Text samples (batch ids, recipe names) with the same columns as :class:`SampleBatch`."""
@@ -222,7 +221,9 @@ class TextBatch(_Columns):
         ts = np.asarray(list(source_ns), np.int64)
         texts = np.empty(len(ts), dtype=object)
         texts[:] = list(values)
-        return cls((path,), np.zeros(len(ts), np.int32), ts, ts, _status_column(status, len(ts)), texts)
+        return cls(
+            (path,), np.zeros(len(ts), np.int32), ts, ts, _status_column(status, len(ts)), texts
+        )
 
     @classmethod
     def from_samples(cls, samples: Iterable[Sample]) -> TextBatch:
@@ -234,7 +235,9 @@ class TextBatch(_Columns):
             paths,
             tag,
             np.array([s.source_ns for s in rows], np.int64),
-            np.array([s.source_ns if s.receive_ns is None else s.receive_ns for s in rows], np.int64),
+            np.array(
+                [s.source_ns if s.receive_ns is None else s.receive_ns for s in rows], np.int64
+            ),
             np.array([s.status for s in rows], np.uint32),
             texts,
         )
@@ -250,7 +253,6 @@ class TextBatch(_Columns):
             )
 
 
-
 AnyBatch = SampleBatch | TextBatch
 B = TypeVar("B", SampleBatch, TextBatch)
 
@@ -262,8 +264,14 @@ def _status_column(status: int | Iterable[int], n: int) -> UInt32s:
 
 
 def _empty(cls: type[B], value: Any) -> B:
-    return cls((), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64),
-               np.zeros(0, np.uint32), value)
+    return cls(
+        (),
+        np.zeros(0, np.int32),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.uint32),
+        value,
+    )
 
 
 def concat(batches: Sequence[B]) -> B:
@@ -275,8 +283,9 @@ def concat(batches: Sequence[B]) -> B:
     index: dict[str, int] = {}
     tags = []
     for b in batches:
-        remap = np.fromiter((index.setdefault(p, len(index)) for p in b.paths), np.int32,
-                            len(b.paths))
+        remap = np.fromiter(
+            (index.setdefault(p, len(index)) for p in b.paths), np.int32, len(b.paths)
+        )
         tags.append(remap[b.tag] if len(b.paths) else b.tag)
     first = batches[0]
     return replace(

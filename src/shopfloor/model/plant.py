@@ -25,18 +25,15 @@ import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import ErrorDetails
@@ -52,11 +49,10 @@ from shopfloor.model.assets import (
     check_tag_unit,
 )
 from shopfloor.model.calendar_spec import CalendarSpec
+from shopfloor.model.errors import ConfigError
+from shopfloor.model.namespace import join
 from shopfloor.model.sim_spec import SimSpec
 from shopfloor.model.spec_types import Duration, Name
-from shopfloor.model.durations import DURATION_PATTERN, parse_duration
-from shopfloor.model.errors import ConfigError
-from shopfloor.model.namespace import check_segment, join
 from shopfloor.model.units import DIMENSIONLESS
 
 try:  # libyaml reads large plant files about ten times faster than pure-Python PyYAML
@@ -71,6 +67,7 @@ SCHEMA_ID = "urn:shopfloor:plant-file:1"
 """The ``$id`` of the published JSON Schema for plant files of version 1."""
 
 Loc = tuple[int | str, ...]
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

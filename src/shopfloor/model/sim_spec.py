@@ -48,7 +48,9 @@ class WearSpec(_Spec):
     """Progressive wear to failure: vibration and temperature rise as wear grows."""
 
     mean_life: Seconds = Field(description="Mean running time from new to failure.")
-    life_cv: float = Field(0.3, ge=0, le=2, description="Spread of life (coefficient of variation).")
+    life_cv: float = Field(
+        0.3, ge=0, le=2, description="Spread of life (coefficient of variation)."
+    )
     repair: Seconds = Field(description="Mean repair time after a wear failure.")
     repair_cv: float = Field(0.5, ge=0, le=3)
     cause: str = Field(description="The failing component, e.g. spindle_bearing.")
@@ -152,14 +154,18 @@ class SimSpec(_Spec):
         for product in self.products:
             unknown = [s for s in product.routing if s not in stations]
             if unknown:
-                raise ValueError(f"product {product.name!r} routes through unknown station(s) {unknown}")
+                raise ValueError(
+                    f"product {product.name!r} routes through unknown station(s) {unknown}"
+                )
             order = [stations.index(s) for s in product.routing]
             if order != sorted(order) or len(set(order)) != len(order):
                 raise ValueError(f"product {product.name!r}: routing must follow the station order")
         products = {p.name for p in self.products}
         for order_spec in self.orders.explicit:
             if order_spec.product not in products:
-                raise ValueError(f"order {order_spec.id!r} names unknown product {order_spec.product!r}")
+                raise ValueError(
+                    f"order {order_spec.id!r} names unknown product {order_spec.product!r}"
+                )
         placed = {m for s in self.stations for m in s.machines}
         stray = sorted(set(self.machines) - placed)
         if stray:

@@ -3,4 +3,11 @@
 from shopfloor.sim.default import default_plant, plant_or_default
 from shopfloor.sim.twin import GroundTruth, MachineStatus, Twin, TwinOutput
 
-__all__ = ["GroundTruth", "MachineStatus", "Twin", "TwinOutput", "default_plant", "plant_or_default"]
+__all__ = [
+    "GroundTruth",
+    "MachineStatus",
+    "Twin",
+    "TwinOutput",
+    "default_plant",
+    "plant_or_default",
+]

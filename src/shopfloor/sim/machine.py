@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from shopfloor.model.states import MachineState
 from shopfloor.model.sim_spec import MachineSimSpec
+from shopfloor.model.states import MachineState
 
 Proc = Generator[Any, Any, Any]
 
@@ -195,9 +195,16 @@ class MachineSim:
         rate = 0.0 if state is not MachineState.RUNNING or math.isinf(self.life) else 1 / self.life
         if self.log and (state in _NOTABLE or self.log[-1].state in _NOTABLE):
             severity = 2 if state is MachineState.UNPLANNED_STOP else 0
-            self.line.note(self.path, "state.change", severity, {
-                "from": self.log[-1].state.value, "to": state.value, "reason": reason,
-            })
+            self.line.note(
+                self.path,
+                "state.change",
+                severity,
+                {
+                    "from": self.log[-1].state.value,
+                    "to": state.value,
+                    "reason": reason,
+                },
+            )
         self.log.append(StateRecord(now, state, reason, self.wear, rate))
 
     def on_break(self, starting: bool) -> None:
@@ -235,8 +242,10 @@ class MachineSim:
         if event.triggered:
             return (yield event)
         self.waiting = state
-        self._set(state if self.line.working else MachineState.PLANNED_STOP,
-                  _WAIT_REASON[state] if self.line.working else self.line.stop_reason)
+        self._set(
+            state if self.line.working else MachineState.PLANNED_STOP,
+            _WAIT_REASON[state] if self.line.working else self.line.stop_reason,
+        )
         try:
             return (yield event)
         finally:
@@ -331,9 +340,17 @@ class MachineSim:
     def _fail(self, kind: str, cause: str, repair_s: float) -> Proc:
         failure = Failure(self.path, float(self.env.now), kind, cause, repair_s, self.wear)
         self.line.failures.append(failure)
-        self.line.note(self.path, "sim.failure", 3, {
-            "kind": kind, "cause": cause, "repair_s": round(repair_s, 3), "wear": round(self.wear, 4),
-        })
+        self.line.note(
+            self.path,
+            "sim.failure",
+            3,
+            {
+                "kind": kind,
+                "cause": cause,
+                "repair_s": round(repair_s, 3),
+                "wear": round(self.wear, 4),
+            },
+        )
         self._set(MachineState.UNPLANNED_STOP, cause)
         yield self.env.timeout(repair_s)
         # The repair renews what failed, before the machine is seen again.

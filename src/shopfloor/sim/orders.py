@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from shopfloor.sim.machine import Part
 from shopfloor.model.sim_spec import OrderSpec, ProductSpec, SimSpec
+from shopfloor.sim.machine import Part
 
 
 @dataclass
@@ -88,8 +88,13 @@ class OrderBook:
         progress.released += 1
         self._part_ids += 1
         product: ProductSpec = self._products[order.product]
-        return Part(self._part_ids, order.id, order.product, frozenset(product.routing),
-                    product.cycle_factor)
+        return Part(
+            self._part_ids,
+            order.id,
+            order.product,
+            frozenset(product.routing),
+            product.cycle_factor,
+        )
 
     def finished(self, part: Part, good: bool) -> None:
         """A part left the line (good) or was scrapped on the way."""
