@@ -39,6 +39,7 @@ from shopfloor.sim.machine import Failure, LineContext, MachineSim, Part
 from shopfloor.sim.orders import OrderBook, OrderProgress
 from shopfloor.sim.signals import TEXT_TAGS, ChunkSignals, MachineSignals, numeric_tags
 
+_ROUND_OFF_S = 1e-6
 _SIM_NAMESPACE = uuid.UUID("6f1c1d2e-8a53-4c2b-9a55-3d1f0b7e5a10")
 
 
@@ -197,13 +198,15 @@ class Twin:
             b = a + horizon
             for interval in self.calendar.working_intervals(self._ns(a), self._ns(b)):
                 start, end = self._s(interval.start_ns), self._s(interval.end_ns)
-                if start > self.env.now:
+                # Tolerate float round-off of the ns <-> s conversions: no sub-ns stops.
+                if start > self.env.now + _ROUND_OFF_S:
                     self._set_working(False, start)
                     yield self.env.timeout(start - self.env.now)
                 self._set_working(True, start)
-                if end < b:
-                    yield self.env.timeout(end - self.env.now)
-            if self.env.now < b:
+                # Work to the end also when the horizon clips the interval: the next horizon
+                # then starts working at once, instead of the line stopping until ``b``.
+                yield self.env.timeout(max(0.0, end - self.env.now))
+            if self.env.now < b - _ROUND_OFF_S:
                 self._set_working(False, b)
                 yield self.env.timeout(b - self.env.now)
 
