@@ -109,9 +109,14 @@ class MachineSignals:
         waiting = np.isin(state, [m.code for m in _WAITING])
         base = np.where(running, s.running, np.where(waiting, s.waiting, s.stopped))
         value = base * (1.0 + s.wear_gain * np.power(wear, s.wear_power))
+        noise = s.noise * self.noise[j].normal(k0, len(value))
         if s.tau > 0:
             value = self._lagged(j, value + self.ambient, s.tau)
-        value = value + s.noise * self.noise[j].normal(k0, len(value))
+        else:
+            # A level of zero is a sensor reading nothing (a stopped spindle, no arc, the
+            # drive off): it reads zero, not the positive half of the noise.
+            noise = np.where(base == 0.0, 0.0, noise)
+        value = value + noise
         return np.clip(value, s.low, s.high)
 
     def _lagged(self, j: int, target: F64, tau: float) -> F64:
