@@ -137,7 +137,9 @@ def _write_csv(records: list[OeeRecord], out: Path) -> None:
     rows = [r.to_row() for r in records]
     handle = sys.stdout if str(out) == "-" else open_text(out, "w")
     try:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["machine"])
+        # Downtime reasons become columns of their own, so take every row's keys.
+        fields = list(dict.fromkeys(key for row in rows for key in row)) or ["machine"]
+        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(rows)
     finally:

@@ -14,7 +14,6 @@ Files ending in ``.gz`` are read and written gzip-compressed.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import gzip
 import io
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from shopfloor.model.batch import SampleBatch, TextBatch, _Columns
 from shopfloor.model.errors import InputError
 from shopfloor.model.namespace import check_segment
 from shopfloor.model.quality import Quality, default_status, parse_quality, qualities
-from shopfloor.model.times import datetime_to_ns, format_times
+from shopfloor.model.times import format_times, parse_iso_ns
 
 HEADER = ("timestamp", "path", "value", "quality")
 _BOOLS = {"true": 1.0, "false": 0.0}
@@ -76,10 +75,9 @@ class _Parser:
         if cached is not None:
             return cached
         try:
-            moment = dt.datetime.fromisoformat(text.strip())
+            ns = parse_iso_ns(text)
         except ValueError:
             raise self.fail(line, f"timestamp {text!r} is not ISO 8601") from None
-        ns = datetime_to_ns(moment)
         if len(self._times) < 1_000_000:
             self._times[text] = ns
         return ns

@@ -37,15 +37,31 @@ def parse_time(text: str, *, now_ns: int, what: str = "time") -> int:
         sign = -1 if relative.group(2) == "-" else 1
         return now_ns + sign * duration_ns(relative.group(3), what=what)
     try:
-        parsed = dt.datetime.fromisoformat(
-            value.replace(" ", "T", 1) if "T" not in value else value
-        )
+        return parse_iso_ns(value)
     except ValueError:
         raise InputError(
             f"{what} {text!r} is not a time: use ISO 8601 (2026-11-26T08:00, UTC unless an "
             "offset is given) or a relative time (now, -8h, now-30m)"
         ) from None
-    return datetime_to_ns(parsed)
+
+
+_FRACTION = re.compile(r"(T\d{2}:\d{2}:\d{2})\.(\d{1,9})")
+
+
+def parse_iso_ns(text: str) -> int:
+    """An ISO 8601 time to nanoseconds (UTC unless it has an offset), all nine digits kept.
+
+    ``datetime`` keeps only microseconds, so the fraction is read separately.
+    """
+    value = text.strip()
+    if "T" not in value and " " in value:
+        value = value.replace(" ", "T", 1)
+    fraction = _FRACTION.search(value)
+    extra = 0
+    if fraction is not None:
+        extra = int(fraction.group(2).ljust(9, "0"))
+        value = value[: fraction.start(2) - 1] + value[fraction.end(2) :]
+    return datetime_to_ns(dt.datetime.fromisoformat(value)) + extra
 
 
 def datetime_to_ns(moment: dt.datetime) -> int:
@@ -71,15 +87,23 @@ def positive_duration_ns(text: str, *, what: str) -> int:
 
 
 def format_times(ns: npt.NDArray[np.int64]) -> list[str]:
-    """ISO 8601 UTC strings with the shortest fraction that keeps every value exact."""
+    """ISO 8601 UTC strings, each with the shortest fraction (none, ms, us, ns) that is exact."""
     if len(ns) == 0:
         return []
-    unit = "s"
-    if np.any(ns % NS_PER_S):
-        unit = "ms" if not np.any(ns % 1_000_000) else "us" if not np.any(ns % 1_000) else "ns"
     stamps: npt.NDArray[np.datetime64] = ns.astype("datetime64[ns]")
-    text = np.datetime_as_string(stamps, unit=unit)  # type: ignore[call-overload]
-    return [t + "Z" for t in text.tolist()]
+    text = np.datetime_as_string(stamps, unit="ns")
+    return [_trim(t) for t in text.tolist()]
+
+
+def _trim(stamp: str) -> str:
+    head, fraction = stamp[:-10], stamp[-9:]
+    if fraction == "000000000":
+        return head + "Z"
+    if fraction.endswith("000000"):
+        return f"{head}.{fraction[:3]}Z"
+    if fraction.endswith("000"):
+        return f"{head}.{fraction[:6]}Z"
+    return f"{head}.{fraction}Z"
 
 
 def format_time(ns: int) -> str:

@@ -1,0 +1,5 @@
+"""``python -m shopfloor`` runs the command line."""
+
+from shopfloor.cli import main
+
+main()
