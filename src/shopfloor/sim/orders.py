@@ -43,6 +43,7 @@ class OrderBook:
     on_event: Callable[[str, OrderProgress], None]
     queue: deque[OrderSpec] = field(default_factory=deque)
     progress: dict[str, OrderProgress] = field(default_factory=dict)
+    on_added: Callable[[], None] | None = None
     _generated: int = 0
     _part_ids: int = 0
 
@@ -57,6 +58,8 @@ class OrderBook:
         if order.product not in self._products:
             raise ValueError(f"order {order.id!r} names unknown product {order.product!r}")
         self.queue.append(order)
+        if self.on_added is not None:
+            self.on_added()
 
     def _current(self) -> OrderSpec | None:
         while self.queue:

@@ -121,6 +121,7 @@ class Twin:
         self.orders = OrderBook(spec, self._rng(), lambda: float(self.env.now), self._order_event)
         self.line.next_part = self.orders.next_part
         self.line.on_lost = lambda part: self.orders.finished(part, good=False)
+        self.orders.on_added = self._wake_first_station
         self._build()
         self.tree = _with_twin_tags(tree, self)
         self._numeric_paths, self._text_paths = self._tag_paths()
@@ -221,6 +222,12 @@ class Twin:
             self.line.resumed.succeed()
         for machine in self.machines:
             machine.on_break(starting=not working)
+
+    def _wake_first_station(self) -> None:
+        """A new order: a first station idle for want of orders takes it now."""
+        waiting = self.line.orders_changed
+        if waiting is not None and not waiting.triggered:
+            waiting.succeed()
 
     def _order_event(self, kind: str, progress: OrderProgress) -> None:
         payload: dict[str, object] = {
