@@ -1,0 +1,1 @@
+"""Benchmarks: programs that print their figures and the command that produced them."""
