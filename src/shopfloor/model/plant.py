@@ -35,6 +35,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 
@@ -49,6 +50,7 @@ from shopfloor.model.assets import (
     check_tag_unit,
 )
 from shopfloor.model.calendar_spec import CalendarSpec
+from shopfloor.model.connectors import AnyConnectorSpec, ConnectorSpec
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.namespace import join
 from shopfloor.model.sim_spec import SimSpec
@@ -208,6 +210,17 @@ class PlantSpec(_Spec):
     calendar: CalendarSpec | None = None
     historian: HistorianSpec = HistorianSpec()
     sim: SimSpec | None = Field(None, description="the factory twin of one line (docs/twin.md)")
+    connectors: tuple[ConnectorSpec, ...] = Field(
+        (), description="devices to read from (docs/connectors.md)"
+    )
+
+    @model_validator(mode="after")
+    def _unique_connector_names(self) -> PlantSpec:
+        names = [c.name for c in self.connectors]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"connector names must be unique; repeated: {', '.join(twice)}")
+        return self
 
 
 class Plant(AssetTree):
@@ -242,6 +255,11 @@ class Plant(AssetTree):
     def sim(self) -> SimSpec | None:
         """The factory twin's settings, or None when the file has none."""
         return self._spec.sim
+
+    @property
+    def connectors(self) -> tuple[AnyConnectorSpec, ...]:
+        """The devices to read from, as declared."""
+        return self._spec.connectors
 
     @property
     def historian(self) -> HistorianSpec:
