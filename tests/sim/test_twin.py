@@ -9,14 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from bench.twin.plants import replicated_text
 
 from shopfloor.historian import DuckDBHistorian
 from shopfloor.model.clock import NS_PER_S
+from shopfloor.model.plant import parse_plant
 from shopfloor.sim import Twin, default_plant
 
 from .history import HOUR, START_NS, digest, rows_digest, run
 
 SPAN = 6 * HOUR
+DAY_NS = 86_400 * NS_PER_S
+AREA = "acme/stuttgart/fabrication"
 
 
 def history_digest(seed: int, step: float) -> str:
@@ -63,6 +67,32 @@ def test_samples_carry_their_own_times_within_the_chunk() -> None:
     out = twin.advance(600)
     assert out.samples.source_ns.min() >= START_NS + 600 * NS_PER_S
     assert out.samples.source_ns.max() < START_NS + 1200 * NS_PER_S
+
+
+def event_ids(twin: Twin) -> set[str]:
+    return {e.id for out in run(twin, 2 * HOUR) for e in out.events}
+
+
+def test_event_ids_differ_between_runs_of_the_same_seed() -> None:
+    """A second run into the same historian must not overwrite the first run's events."""
+    today = Twin.from_plant(default_plant(), seed=1, start_ns=START_NS)
+    tomorrow = Twin.from_plant(default_plant(), seed=1, start_ns=START_NS + DAY_NS)
+    first, second = event_ids(today), event_ids(tomorrow)
+    assert len(first) > 10
+    assert len(second) > 10
+    assert first.isdisjoint(second)
+
+
+def test_event_ids_differ_between_lines_of_the_same_seed() -> None:
+    plant = parse_plant(replicated_text(2), source="two lines")
+    assert plant.sim is not None
+    lines = [
+        Twin(plant, plant.sim.model_copy(update={"line": f"{AREA}/line{i}"}), seed=1)
+        for i in (1, 2)
+    ]
+    first, second = (event_ids(twin) for twin in lines)
+    assert len(first) > 10
+    assert first.isdisjoint(second)
 
 
 # -- stored history ---------------------------------------------------------------------

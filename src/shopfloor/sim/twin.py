@@ -343,11 +343,14 @@ class Twin:
         ready = [n for n in self.line.notes if n.t < b]
         self.line.notes = [n for n in self.line.notes if n.t >= b]
         events = []
+        # The line and start belong in the id: a historian keeps one event per id, so ids
+        # repeated by another line or another run of the same seed would overwrite events.
+        run = f"{self.line_path}/{self.seed}/{self.start_ns}"
         for note in ready:
             self._event_count += 1
             events.append(
                 Event(
-                    id=str(uuid.uuid5(_SIM_NAMESPACE, f"{self.seed}/{self._event_count}")),
+                    id=str(uuid.uuid5(_SIM_NAMESPACE, f"{run}/{self._event_count}")),
                     time_ns=self._ns(note.t),
                     asset=note.asset,
                     kind=note.kind,
