@@ -27,6 +27,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from shopfloor.historian.base import Historian
+from shopfloor.historian.registry import open_historian, scheme_of
 from shopfloor.model.errors import ConfigError, InputError, ShopfloorError
 
 app = typer.Typer(
@@ -68,6 +70,14 @@ def progress_bar(*, total_bytes: bool = False) -> Progress:
         transient=True,
         disable=not err_console.is_terminal,
     )
+
+
+def open_db(location: str, *, read_only: bool = False) -> Historian:
+    """Open the history database for a command. A DuckDB file is opened in shared mode, so
+    that one process writes while others read; other backends share by nature."""
+    if scheme_of(location) == "duckdb":
+        return open_historian(location, mode="shared", read_only=read_only)
+    return open_historian(location, read_only=read_only)
 
 
 def wall_now_s() -> int:

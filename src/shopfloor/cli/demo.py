@@ -22,8 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from shopfloor.bus.memory import MemoryBus
-from shopfloor.cli.app import DbOption, app, console, default_db, err_console, wall_now_s
-from shopfloor.historian import AsyncHistorian, open_historian
+from shopfloor.cli.app import DbOption, app, console, default_db, err_console, open_db, wall_now_s
+from shopfloor.historian import AsyncHistorian
 from shopfloor.model.clock import NS_PER_S
 from shopfloor.model.errors import InputError
 from shopfloor.model.states import MachineState
@@ -70,7 +70,7 @@ class DemoRun:
         self.speed = speed
         self.plant_path = plant_path
         self.bus = MemoryBus()
-        self.historian = AsyncHistorian(open_historian(db, mode="shared"))
+        self.historian = AsyncHistorian(open_db(db))
         self.recorder = Recorder(self.bus, self.historian)
         self.monitor = LiveMonitor(self.bus, [m.path for m in twin.machines], display=DISPLAY)
         self.ideal = ideal_cycle_times_of(twin)

@@ -16,11 +16,12 @@ from shopfloor.cli.app import (
     console,
     default_db,
     err_console,
+    open_db,
     progress_bar,
     wall_now_s,
 )
 from shopfloor.files.samples_csv import open_text, read_samples_csv, write_samples_csv
-from shopfloor.historian import Aggregate, Downsampled, Historian, open_historian
+from shopfloor.historian import Aggregate, Downsampled, Historian
 from shopfloor.model.batch import SampleBatch, TextBatch
 from shopfloor.model.errors import InputError
 from shopfloor.model.namespace import Pattern
@@ -39,7 +40,7 @@ def open_reader(db: str | None) -> Historian:
     location = db or default_db()
     if "://" not in location and not Path(location).exists():
         raise InputError(f"--db {location}: no such database file")
-    return open_historian(location, mode="shared", read_only=True)
+    return open_db(location, read_only=True)
 
 
 def _downsampled_batch(result: Downsampled, agg: Aggregate) -> SampleBatch:
@@ -151,7 +152,7 @@ def import_(
         task = bar.add_task(f"reading {file.name}", total=file.stat().st_size)
         parsed = read_samples_csv(file, progress=lambda done: bar.update(task, completed=done))
     location = db or default_db()
-    historian = open_historian(location, mode="shared")
+    historian = open_db(location)
     try:
         historian.append(parsed.numeric)
         historian.append_text(parsed.text)

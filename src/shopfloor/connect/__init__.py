@@ -7,7 +7,7 @@ from shopfloor.connect.base import (
     ConnectorError,
     ConnectorState,
     ConnectorStatus,
-    NotReady,
+    NotReadyError,
 )
 from shopfloor.connect.deadletter import (
     DeadLetter,
@@ -27,5 +27,5 @@ __all__ = [
     "DeadLetterStore",
     "EventDeadLetters",
     "MemoryDeadLetters",
-    "NotReady",
+    "NotReadyError",
 ]

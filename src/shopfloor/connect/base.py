@@ -21,6 +21,7 @@ instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from abc import ABC, abstractmethod
@@ -44,7 +45,7 @@ class ConnectorError(ShopfloorError):
     code = "connect"
 
 
-class NotReady(ConnectorError):
+class NotReadyError(ConnectorError):
     """The device or broker is not ready yet; the connector retries later."""
 
     code = "connect.not_ready"
@@ -169,10 +170,8 @@ class Connector(ABC):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         self._set_state(ConnectorState.STOPPED)
 
     async def wait_for(self, state: ConnectorState, timeout: float) -> None:

@@ -13,7 +13,9 @@ from shopfloor.model.secrets import SecretRef
 class MqttBrokerSpec(ConnectorCommon):
     """How to reach an MQTT broker: ``mqtt://host:1883`` or ``mqtts://host:8883``."""
 
-    broker: str = Field(pattern=r"^mqtts?://[^/@\s]+$", description="mqtt[s]://host[:port], no credentials")
+    broker: str = Field(
+        pattern=r"^mqtts?://[^/@\s]+$", description="mqtt[s]://host[:port], no credentials"
+    )
     client_id: str | None = None
     username: str | None = None
     password: SecretRef | None = None
@@ -56,11 +58,12 @@ class JsonTopicSpec(_Spec):
     topic: str
     asset: str = Field(description="asset path the tags belong to")
     timestamp: str | None = Field(
-        "timestamp", description="field holding the source time (ISO 8601 or epoch ms); None = receive time"
+        "timestamp",
+        description="field holding the source time (ISO 8601 or epoch ms); None = receive time",
     )
     fields: list[JsonFieldSpec] = Field(
         default_factory=list,
-        description="explicit selectors; empty = the default payload {timestamp, values: {tag: value}}",
+        description="selectors; empty = the default payload {timestamp, values: {tag: value}}",
     )
 
 

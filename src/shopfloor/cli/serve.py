@@ -1,0 +1,100 @@
+"""``shopfloor serve``: run the plant file's connectors into the historian until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import suppress
+from pathlib import Path
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from shopfloor.cli.app import DbOption, app, console, default_db, err_console, open_db
+from shopfloor.connect.base import ConnectorStatus
+from shopfloor.historian import AsyncHistorian
+from shopfloor.model.errors import ConfigError
+from shopfloor.model.plant import load_plant
+from shopfloor.runtime.service import PlantService
+
+
+def status_table(statuses: list[ConnectorStatus]) -> Table:
+    """Connectors as a table: state, counters and the last error."""
+    table = Table(
+        "connector", "type", "state", "messages", "samples", "rejects", "reconnects", "last error"
+    )
+    for s in statuses:
+        c = s.counters
+        table.add_row(
+            s.name,
+            s.type,
+            s.state.value,
+            f"{c.messages:,}",
+            f"{c.samples:,}",
+            f"{c.rejects:,}",
+            f"{c.reconnects:,}",
+            s.last_error or "",
+        )
+    return table
+
+
+def status_line(statuses: list[ConnectorStatus]) -> str:
+    return "; ".join(
+        f"{s.name} {s.state.value} {s.counters.samples:,} samples {s.counters.rejects} rejects"
+        for s in statuses
+    )
+
+
+async def serve_until_stopped(service: PlantService, live: bool, stop: asyncio.Event) -> None:
+    """Run the service, showing connector status, until ``stop`` is set."""
+    await service.start()
+    try:
+        if live:
+            with Live(
+                status_table(service.statuses()), console=console, refresh_per_second=2
+            ) as view:
+                while not stop.is_set():
+                    with suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 0.5)
+                    view.update(status_table(service.statuses()))
+        else:
+            while not stop.is_set():
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 10.0)
+                err_console.print(status_line(service.statuses()), highlight=False)
+    finally:
+        await service.stop()
+
+
+@app.command()
+def serve(
+    plant_file: Path = typer.Option(..., "--plant", help="Plant file with a connectors: section."),
+    db: str | None = DbOption,
+    live: bool | None = typer.Option(
+        None, "--live/--no-live", help="Live status table (default: when on a terminal)."
+    ),
+) -> None:
+    """Run the plant's connectors into the historian until Ctrl-C."""
+    plant = load_plant(plant_file)
+    if not any(c.enabled for c in plant.connectors):
+        raise ConfigError(f"{plant_file}: no enabled connectors in the connectors: section")
+    location = db or default_db()
+    show = console.is_terminal if live is None else live
+    asyncio.run(_main(plant_file, location, show))
+
+
+async def _main(plant_file: Path, location: str, live: bool) -> None:
+    plant = load_plant(plant_file)
+    historian = AsyncHistorian(open_db(location))
+    service = PlantService(plant, historian)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        await serve_until_stopped(service, live, stop)
+    finally:
+        await historian.close()
+    console.print(status_table(service.statuses()))
