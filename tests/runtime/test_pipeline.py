@@ -12,7 +12,7 @@ from shopfloor.model.calendar import Calendar
 from shopfloor.monitor.history_oee import oee_from_history
 from shopfloor.monitor.live import LiveMonitor
 from shopfloor.runtime.recorder import Recorder
-from shopfloor.runtime.twin_runner import run_twin
+from shopfloor.runtime.twin_runner import run_twin, to_bus
 from shopfloor.sim import Twin, default_plant
 from shopfloor.sim.twin import ideal_cycle_times
 
@@ -31,7 +31,7 @@ async def run_into(db: Path) -> tuple[Twin, LiveMonitor, Recorder]:
 
     recording = asyncio.create_task(recorder.run())
     await run_twin(
-        twin, bus, speed=None, duration_s=HOURS * 3600, chunk_s=900, on_step=lambda _: None
+        twin, to_bus(bus), speed=None, duration_s=HOURS * 3600, chunk_s=900, on_step=lambda _: None
     )
     monitor.drain()
     recorder.close()

@@ -29,8 +29,9 @@ from shopfloor.model.errors import InputError
 from shopfloor.model.states import MachineState
 from shopfloor.model.times import format_time, parse_time, positive_duration_ns
 from shopfloor.monitor.live import LiveMonitor
+from shopfloor.runtime.protocol_demo import PROTOCOLS, ProtocolFace
 from shopfloor.runtime.recorder import Recorder
-from shopfloor.runtime.twin_runner import run_twin
+from shopfloor.runtime.twin_runner import run_twin, to_bus
 from shopfloor.sim import Twin, plant_or_default
 from shopfloor.sim.twin import ideal_cycle_times
 
@@ -64,11 +65,12 @@ def parse_speed(text: str) -> float | None:
 class DemoRun:
     """One demo: twin, bus, recorder, live monitor, and the view that shows them."""
 
-    def __init__(self, twin: Twin, db: str, speed: float | None, plant_path: str) -> None:
+    def __init__(
+        self, twin: Twin, db: str, speed: float | None, face: ProtocolFace | None = None
+    ) -> None:
         self.twin = twin
         self.db = db
         self.speed = speed
-        self.plant_path = plant_path
         self.bus = MemoryBus()
         self.historian = AsyncHistorian(open_db(db))
         self.recorder = Recorder(self.bus, self.historian)
@@ -76,14 +78,21 @@ class DemoRun:
         self.ideal = ideal_cycle_times_of(twin)
         self.stop = asyncio.Event()
         self.phase = "starting"
+        self.face = face
+        self.emit = to_bus(self.bus) if face is None else face.emitter(self.bus)
 
     async def run(self, start_ns: int, end_ns: int | None, live: bool) -> None:
         recording = asyncio.create_task(self.recorder.run())
         viewing = asyncio.create_task(self._view(live))
         try:
+            if self.face is not None:
+                self.phase = f"connecting over {self.face.protocol}"
+                await self.face.start(self.bus)
             await self._drive(start_ns, end_ns)
         finally:
             self.stop.set()
+            if self.face is not None:
+                await self.face.stop()
             self.recorder.close()
             await recording
             await viewing
@@ -97,7 +106,7 @@ class DemoRun:
             self.phase = "catching up"
             await run_twin(
                 self.twin,
-                self.bus,
+                self.emit,
                 speed=None,
                 chunk_s=300,
                 duration_s=(catch_up_to - start_ns) / NS_PER_S,
@@ -108,7 +117,7 @@ class DemoRun:
         if remaining is None or remaining > 0:
             await run_twin(
                 self.twin,
-                self.bus,
+                self.emit,
                 speed=self.speed,
                 duration_s=remaining,
                 stop=self.stop,
@@ -220,6 +229,14 @@ def demo(
     live: bool | None = typer.Option(
         None, "--live/--no-live", help="Live terminal view (default: when on a terminal)."
     ),
+    protocol: str | None = typer.Option(
+        None,
+        help="Serve the twin over sparkplug, opcua or modbus and read it back through "
+        "the matching connector (default: in-process, no protocol).",
+    ),
+    broker: str = typer.Option(
+        "mqtt://127.0.0.1:1883", help="MQTT broker for --protocol sparkplug."
+    ),
 ) -> None:
     """Run the factory twin into the historian and watch the line live."""
     plant = plant_or_default(plant_file)
@@ -227,13 +244,20 @@ def demo(
     now = wall_now_s()
     span_ns = positive_duration_ns(duration, what="--duration") if duration else None
     default_start = "-1h" if pace is not None or span_ns is None else f"-{span_ns / NS_PER_S}s"
+    if protocol is not None:
+        default_start = "now"  # a protocol carries the present, not an hour of backlog
     start_ns = parse_time(start or default_start, now_ns=now, what="--start")
     start_ns -= start_ns % NS_PER_S
     end_ns = None if span_ns is None else start_ns + span_ns
     twin = Twin.from_plant(plant, seed=seed, start_ns=start_ns)
     location = db or default_db()
     show = console.is_terminal if live is None else live
-    run = DemoRun(twin, location, pace, plant.source)
+    face = None
+    if protocol is not None:
+        if protocol not in PROTOCOLS:
+            raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+        face = ProtocolFace(protocol, twin, broker=broker)
+    run = DemoRun(twin, location, pace, face)
     wall = time.monotonic()
     asyncio.run(_main(run, start_ns, end_ns, show))
     _summary(run, start_ns, time.monotonic() - wall, location)

@@ -54,4 +54,3 @@ class ConnectorCommon(_Spec):
     name: Name
     enabled: bool = True
     backoff: BackoffSpec = BackoffSpec()
-

@@ -2,16 +2,16 @@
 
 At ``speed`` times real time the runner wakes every ``tick_s`` seconds and advances the
 twin to ``start + speed * elapsed``; with ``speed=None`` ("max") it advances ``chunk_s``
-simulated seconds per step and yields to the event loop between steps. Each step's batches
-and events are published on the bus, so the bus's backpressure paces a fast twin to what
-its consumers can take.
+simulated seconds per step and yields to the event loop between steps. Each step's output
+goes to ``emit``: onto the bus (:func:`to_bus`), whose backpressure paces a fast twin to what
+its consumers can take, or to a protocol face that serves it over the wire.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from shopfloor.bus.base import Bus
@@ -30,19 +30,27 @@ class RunStats:
         return simulated_s / self.wall_s if self.wall_s > 0 else 0.0
 
 
-async def publish(bus: Bus, out: TwinOutput) -> None:
-    """Put one step's output on the bus."""
-    if len(out.samples):
-        await bus.publish(out.samples)
-    if len(out.texts):
-        await bus.publish(out.texts)
-    if out.events:
-        await bus.publish(out.events)
+Emit = Callable[[TwinOutput], Awaitable[None]]
+"""Where each step's output goes: the bus, or a protocol face in front of the twin."""
+
+
+def to_bus(bus: Bus) -> Emit:
+    """Put each step's output on the bus."""
+
+    async def emit(out: TwinOutput) -> None:
+        if len(out.samples):
+            await bus.publish(out.samples)
+        if len(out.texts):
+            await bus.publish(out.texts)
+        if out.events:
+            await bus.publish(out.events)
+
+    return emit
 
 
 async def run_twin(
     twin: Twin,
-    bus: Bus,
+    emit: Emit,
     *,
     speed: float | None,
     duration_s: float | None = None,
@@ -66,7 +74,7 @@ async def run_twin(
             target = min(target, end_ns)
         if target > twin.now_ns:
             out = twin.advance_to(target)
-            await publish(bus, out)
+            await emit(out)
             stats.steps += 1
             stats.samples += len(out.samples) + len(out.texts)
             stats.events += len(out.events)
