@@ -567,7 +567,7 @@ class HistorianContract:
     _example = itertools.count()
 
     @settings(
-        max_examples=30,
+        max_examples=25,
         deadline=None,
         # One store serves every example (each writes under its own prefix), and every
         # backend's subclass runs this same method: both are intended.

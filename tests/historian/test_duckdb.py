@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from shopfloor.historian import DuckDBHistorian, open_historian
-from shopfloor.model.batch import SampleBatch
+from shopfloor.model.batch import Sample, SampleBatch
 from shopfloor.model.errors import HistorianError, HistorianLockedError
 
 from .contract import TEMP, HistorianContract, OpenStore, rows
@@ -35,11 +35,12 @@ class TestShared(HistorianContract):
 
 
 class TestTinyFlushes(HistorianContract):
-    """Flushing every few rows, in the middle of appends, changes nothing."""
+    """Flushing every few rows in the middle of appends, and compacting the smallest
+    flushes every few rows, changes nothing."""
 
     @pytest.fixture
     def open_store(self, tmp_path: Path) -> OpenStore:
-        return lambda: DuckDBHistorian(tmp_path / "h.duckdb", flush_rows=2)
+        return lambda: DuckDBHistorian(tmp_path / "h.duckdb", flush_rows=3)
 
 
 @pytest.fixture
@@ -64,6 +65,48 @@ def test_rewrites_after_reopening_leave_one_row_per_tag_and_time(path: Path) -> 
         (10, 3.0),
         (20, 3.0),
     ]
+
+
+def physical_order(path: Path) -> list[tuple[object, ...]]:
+    """(path, time) of the stored samples in the order they sit in the file."""
+    return stored_rows(
+        path, "SELECT t.path, s.ts FROM samples s JOIN tags t ON t.id = s.tag_id ORDER BY s.rowid"
+    )
+
+
+def two_tags_at(second: int) -> SampleBatch:
+    return SampleBatch.from_samples([Sample("p/b", second, 1.0), Sample("p/a", second, 2.0)])
+
+
+TAG_ORDER = [("p/b", 0), ("p/b", 1), ("p/b", 2), ("p/a", 0), ("p/a", 1), ("p/a", 2)]
+
+
+def test_small_flushes_are_compacted_into_tag_order(path: Path) -> None:
+    with DuckDBHistorian(path, flush_rows=6) as h:
+        for second in range(3):
+            h.append(two_tags_at(second))
+            h.flush()
+
+    assert physical_order(path) == TAG_ORDER
+
+
+def test_the_rows_waiting_for_compaction_are_remembered_across_reopening(path: Path) -> None:
+    for second in range(3):
+        with DuckDBHistorian(path, flush_rows=6) as h:
+            h.append(two_tags_at(second))
+
+    assert physical_order(path) == TAG_ORDER
+
+
+def test_big_flushes_are_left_as_written(path: Path) -> None:
+    with DuckDBHistorian(path, flush_rows=4) as h:
+        for second in range(4):
+            h.append(two_tags_at(second))
+
+    assert physical_order(path) == [
+        ("p/b", 0), ("p/b", 1), ("p/a", 0), ("p/a", 1),
+        ("p/b", 2), ("p/b", 3), ("p/a", 2), ("p/a", 3),
+    ]  # fmt: skip
 
 
 def test_the_schema_version_is_recorded(path: Path) -> None:
@@ -190,7 +233,7 @@ def test_a_shared_historian_waits_for_the_lock_to_be_released(path: Path) -> Non
 
 
 def test_a_reader_process_sees_a_writer_process_progress(path: Path) -> None:
-    batches = 40
+    batches = 30
     DuckDBHistorian(path).close()  # the schema exists before the reader opens
     reader = DuckDBHistorian(path, mode="shared", read_only=True)
     seen: list[int] = []

@@ -39,6 +39,9 @@ SCHEMA: tuple[str, ...] = (
     " recv BIGINT NOT NULL, value DOUBLE NOT NULL, status UINTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS latest_text (tag_id INTEGER PRIMARY KEY, ts BIGINT NOT NULL,"
     " recv BIGINT NOT NULL, value VARCHAR NOT NULL, status UINTEGER NOT NULL)",
+    # Bookkeeping of the rows appended since the last compaction, per samples table.
+    "CREATE TABLE IF NOT EXISTS compaction (table_name VARCHAR PRIMARY KEY,"
+    " tail_rows BIGINT NOT NULL, tail_min BIGINT NOT NULL, tail_max BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS events (id VARCHAR PRIMARY KEY, ts BIGINT NOT NULL,"
     " asset VARCHAR NOT NULL, kind VARCHAR NOT NULL, severity UTINYINT NOT NULL,"
     " payload VARCHAR NOT NULL, actor VARCHAR NOT NULL)",

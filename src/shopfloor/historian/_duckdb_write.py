@@ -1,4 +1,4 @@
-"""The write side of the DuckDB historian: sorted rows in, idempotently.
+"""The write side of the DuckDB historian: sorted rows in, idempotently, then compacted.
 
 Each tag has a high-water mark, the newest source time stored for it (kept in the
 ``latest`` table and cached in memory). A flushed row newer than its tag's mark cannot
@@ -6,6 +6,13 @@ collide with a stored row, so it is simply appended: the fast path, which a plan
 stream always takes. Rows at or below the mark (late, out of order, or rewrites) first delete
 any stored row with the same (tag, time), then are appended with the rest, in the same
 transaction: last write wins, and no per-row SQL is needed.
+
+Flushes write chunks sorted by tag. A big chunk (a flush triggered by the staging's size)
+keeps each tag's rows of a long time span together, so a trend query of one tag reads few
+row groups. A small chunk (a flush every second, or before every dashboard query) spans
+little time; such chunks make up the *tail*, which is rewritten sorted by (tag, time) once
+it holds as many rows as a big chunk: whatever the flush pattern, one tag's day then sits
+in a few row groups, and DuckDB's zone maps skip the rest of the file.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import numpy.typing as npt
 import pyarrow as pa
 from duckdb import DuckDBPyConnection
 
-from shopfloor.historian._duckdb_sql import INT64_MIN, SAMPLE_FIELDS
+from shopfloor.historian._duckdb_sql import INT64_MAX, INT64_MIN, SAMPLE_FIELDS
 from shopfloor.historian.base import RetentionReport
 from shopfloor.historian.staging import Rows
 from shopfloor.model.event import Event
@@ -28,11 +35,28 @@ Int64s = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
-class Marks:
-    """New high-water marks, to adopt once the transaction that wrote them commits."""
+class Tail:
+    """The fast-path rows appended since the last compaction: how many, and their times."""
+
+    rows: int = 0
+    min_ts: int = INT64_MAX
+    max_ts: int = INT64_MIN
+
+    def extended(self, ts: Int64s) -> Tail:
+        if not len(ts):
+            return self
+        return Tail(
+            self.rows + len(ts), min(self.min_ts, int(ts.min())), max(self.max_ts, int(ts.max()))
+        )
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write changed, to adopt once its transaction commits."""
 
     tag: Int32s
     ts: Int64s
+    tail: Tail
 
 
 def _rows_table(rows: Rows, value_type: pa.DataType) -> pa.Table:
@@ -48,21 +72,27 @@ def _rows_table(rows: Rows, value_type: pa.DataType) -> pa.Table:
 
 
 class SampleTable:
-    """One samples table, its ``latest`` table and the per-tag high-water marks."""
+    """One samples table: its ``latest`` table, the per-tag marks and the tail."""
 
     def __init__(self, table: str, latest: str, value_type: pa.DataType) -> None:
         self.table = table
         self.latest = latest
         self.value_type = value_type
         self._marks: Int64s = np.zeros(0, np.int64)
+        self.tail = Tail()
 
-    def load_marks(self, con: DuckDBPyConnection) -> None:
-        """Read every tag's mark from the latest table."""
+    def load_state(self, con: DuckDBPyConnection) -> None:
+        """Read every tag's mark from the latest table, and the tail's bookkeeping."""
         got = con.execute(f"SELECT tag_id, ts FROM {self.latest}").fetchnumpy()
         tag = np.asarray(got["tag_id"], np.int32)
         size = int(tag.max()) + 1 if len(tag) else 0
         self._marks = np.full(size, INT64_MIN, np.int64)
         self._marks[tag] = np.asarray(got["ts"], np.int64)
+        found = con.execute(
+            "SELECT tail_rows, tail_min, tail_max FROM compaction WHERE table_name = ?",
+            [self.table],
+        ).fetchall()
+        self.tail = Tail(*found[0]) if found else Tail()
 
     def marks_of(self, tag: Int32s) -> Int64s:
         """The mark of each row's tag (INT64_MIN where nothing is stored)."""
@@ -75,11 +105,13 @@ class SampleTable:
             grown[: len(self._marks)] = self._marks
             self._marks = grown
 
-    def write(self, con: DuckDBPyConnection, rows: Rows) -> Marks:
-        """Write sorted, unique rows inside ``con``'s open transaction."""
+    def write(self, con: DuckDBPyConnection, rows: Rows, *, small: bool) -> Written:
+        """Write sorted, unique rows inside ``con``'s open transaction; a ``small`` chunk
+        joins the tail."""
         marks = self.marks_of(rows.tag)
         late = rows.ts <= marks
-        if late.any():
+        has_late = bool(late.any())
+        if has_late:
             self._delete_pairs(con, rows.take(late))
         self._insert(con, self.table, rows)
         last = rows.last_of_each_tag()
@@ -87,12 +119,38 @@ class SampleTable:
         fresh = rows.take(last[rows.ts[last] >= marks[last]])
         if len(fresh):
             self._insert(con, self.latest, fresh, verb="INSERT OR REPLACE")
-        return Marks(fresh.tag, fresh.ts)
+        tail = self.tail
+        if small:  # only in-order rows: a late one would stretch the span back in time
+            tail = tail.extended(rows.ts[~late] if has_late else rows.ts)
+            self._save_tail(con, tail)
+        return Written(fresh.tag, fresh.ts, tail)
 
-    def adopt(self, marks: Marks) -> None:
-        """Take the marks of a committed write."""
-        self._reserve(int(marks.tag.max()) + 1 if len(marks.tag) else 0)
-        self._marks[marks.tag] = np.maximum(self._marks[marks.tag], marks.ts)
+    def adopt(self, written: Written) -> None:
+        """Take the marks and tail of a committed write."""
+        self._reserve(int(written.tag.max()) + 1 if len(written.tag) else 0)
+        self._marks[written.tag] = np.maximum(self._marks[written.tag], written.ts)
+        self.tail = written.tail
+
+    def compact(self, con: DuckDBPyConnection) -> None:
+        """Rewrite the rows of the tail's time span sorted by (tag, time), in ``con``'s open
+        transaction; :attr:`tail` is reset once it commits (see :meth:`compacted`)."""
+        t, span = self.table, f"ts BETWEEN {self.tail.min_ts} AND {self.tail.max_ts}"
+        con.execute(
+            f"CREATE TEMP TABLE compacting AS SELECT * FROM {t} WHERE {span} ORDER BY tag_id, ts"
+        )
+        con.execute(f"DELETE FROM {t} WHERE {span}")
+        con.execute(f"INSERT INTO {t} SELECT * FROM compacting")
+        con.execute("DROP TABLE compacting")
+        self._save_tail(con, Tail())
+
+    def compacted(self) -> None:
+        self.tail = Tail()
+
+    def _save_tail(self, con: DuckDBPyConnection, tail: Tail) -> None:
+        con.execute(
+            "INSERT OR REPLACE INTO compaction VALUES (?, ?, ?, ?)",
+            [self.table, tail.rows, tail.min_ts, tail.max_ts],
+        )
 
     def _insert(
         self, con: DuckDBPyConnection, table: str, rows: Rows, verb: str = "INSERT"

@@ -29,7 +29,7 @@ from duckdb import DuckDBPyConnection
 from shopfloor.historian import _duckdb_read as read
 from shopfloor.historian._connect import Connector, transaction
 from shopfloor.historian._duckdb_sql import SCHEMA, SCHEMA_VERSION, pattern_regex
-from shopfloor.historian._duckdb_write import Marks, SampleTable, delete_expired, write_events
+from shopfloor.historian._duckdb_write import SampleTable, Written, delete_expired, write_events
 from shopfloor.historian._tags import TagRegistry
 from shopfloor.historian.base import (
     ALL_AGGREGATES,
@@ -46,8 +46,13 @@ from shopfloor.model.event import Event
 from shopfloor.model.namespace import Pattern, pattern
 
 Mode = Literal["exclusive", "shared"]
-DEFAULT_FLUSH_ROWS = 1_000_000
-"""Rows staged before an automatic flush: big sorted chunks write fast and cluster tags."""
+DEFAULT_FLUSH_ROWS = 8_000_000
+"""Rows staged before an automatic flush (about 256 MiB of staging at most).
+
+Big chunks sorted by tag write fast and keep one tag's rows of a long time span together:
+in ``bench/historian`` a day's trend of one of 1,000 tags reads about 11 row groups with
+8 M-row chunks, 87 with 1 M-row chunks, and queries run 2 to 3 times faster.
+"""
 
 
 def _pattern(selector: str | Pattern) -> Pattern:
@@ -74,7 +79,9 @@ class DuckDBHistorian:
     others read (``read_only=True``); a call that finds the file locked retries for up to
     ``lock_timeout_s`` seconds, then raises :class:`~shopfloor.model.errors.HistorianLockedError`.
     ``flush_rows`` staged rows trigger a flush; a shared writer should also call
-    :meth:`flush` every second or two, so that readers see fresh data.
+    :meth:`flush` every second or two, so that readers see fresh data. Flushes of fewer
+    than ``flush_rows / 2`` rows are merged later: once they add up to ``flush_rows``, a
+    flush rewrites them sorted by (tag, time), so that long trends stay fast to read.
     """
 
     def __init__(
@@ -107,7 +114,7 @@ class DuckDBHistorian:
             with self._connector.session() as con:
                 self._open_schema(con)
                 self._tags.load(con)
-                self._load_marks(con)
+                self._load_state(con)
         except BaseException:
             self._connector.close()
             raise
@@ -137,9 +144,9 @@ class DuckDBHistorian:
                 f" version {SCHEMA_VERSION}"
             )
 
-    def _load_marks(self, con: DuckDBPyConnection) -> None:
-        self._numeric.load_marks(con)
-        self._text.load_marks(con)
+    def _load_state(self, con: DuckDBPyConnection) -> None:
+        self._numeric.load_state(con)
+        self._text.load_state(con)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -191,7 +198,7 @@ class DuckDBHistorian:
         with transaction(con):
             new_tags = self._tags.plan(con) if self._tags.has_provisional else None
             if self.mode == "shared":
-                self._load_marks(con)  # another writer may have written since our last flush
+                self._load_state(con)  # another writer may have written since our last flush
             ids = None if new_tags is None else new_tags.ids
             numeric = self._write(con, self._numeric, self._numeric_staging, ids)
             text = self._write(con, self._text, self._text_staging, ids)
@@ -203,18 +210,28 @@ class DuckDBHistorian:
         self._adopt(self._numeric, self._numeric_staging, numeric)
         self._adopt(self._text, self._text_staging, text)
         self._event_staging.clear()
+        self._compact_if_due(con)
 
-    @staticmethod
     def _write(
-        con: DuckDBPyConnection, table: SampleTable, staging: Staging, ids: Int32s | None
-    ) -> Marks | None:
-        return table.write(con, staging.rows(ids)) if len(staging) else None
+        self, con: DuckDBPyConnection, table: SampleTable, staging: Staging, ids: Int32s | None
+    ) -> Written | None:
+        if not len(staging):
+            return None
+        rows = staging.rows(ids)
+        return table.write(con, rows, small=2 * len(rows) < self.flush_rows)
 
     @staticmethod
-    def _adopt(table: SampleTable, staging: Staging, marks: Marks | None) -> None:
-        if marks is not None:
-            table.adopt(marks)
+    def _adopt(table: SampleTable, staging: Staging, written: Written | None) -> None:
+        if written is not None:
+            table.adopt(written)
         staging.clear()
+
+    def _compact_if_due(self, con: DuckDBPyConnection) -> None:
+        for table in (self._numeric, self._text):
+            if table.tail.rows >= self.flush_rows:
+                with transaction(con):
+                    table.compact(con)
+                table.compacted()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -329,7 +346,7 @@ class DuckDBHistorian:
             ids = [i for _, i in selection]
             with transaction(con):
                 report = delete_expired(con, ids, cutoffs, events_cutoff(policy, now_ns))
-            self._load_marks(con)
+            self._load_state(con)
         return report
 
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""Historian benchmark: append throughput and trend-query latency against plain DuckDB."""
