@@ -45,15 +45,19 @@ def _row(r: Result) -> str:
     )
 
 
-def markdown(results: list[Result], command: str, seed: int, fresh: bool = True) -> str:
-    """The report, headed ``## bench/twin``."""
+def markdown(
+    results: list[Result], command: str, seed: int, load: tuple[float, float], fresh: bool = True
+) -> str:
+    """The report, headed ``## bench/twin``; ``load``: the 1-minute load average before and
+    after the runs (other work on the machine slows them)."""
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     chunk = results[0].chunk_s
     lines = [
         "## bench/twin",
         "",
         f"- Date: {date}",
-        f"- Machine: {machine()}",
+        f"- Machine: {machine()}; 1-minute load average {load[0]:.2f} before the runs,"
+        f" {load[1]:.2f} after",
         f"- Command: `{command}`",
         "- Workload: the default plant (one line of 9 machines) and a plant ten times larger"
         " (the default line copied ten times into the same area, one `Twin` per line, all"

@@ -16,6 +16,7 @@ block for ``docs/benchmarks.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import sys
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     command = shlex.join(["python", "-m", "bench.twin.run", *sys.argv[1:]])
     results = []
+    load_before = os.getloadavg()[0]
     try:
         for config in CONFIGS:
             run = measure if args.quick else _in_child
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.out_dir is None:
             shutil.rmtree(directory, ignore_errors=True)
     print()
-    print(report.markdown(results, command, args.seed, fresh=not args.quick))
+    load = (load_before, os.getloadavg()[0])
+    print(report.markdown(results, command, args.seed, load, fresh=not args.quick))
     return 0
 
 
