@@ -75,6 +75,7 @@ def _time_queries(side: Side, queries: list[Query], run: Callable[[Query], list[
 
 def _check_tag_ids(path: Path, paths: tuple[str, ...]) -> None:
     with duckdb.connect(str(path), read_only=True) as con:
+        con.execute("SET enable_progress_bar = false")
         stored = con.execute("SELECT id, path FROM tags ORDER BY id").fetchall()
     if stored != list(enumerate(paths)):
         raise SystemExit("historian tag ids differ from the plain table's: SQL would differ")
@@ -122,6 +123,7 @@ def plain_side(work: Workload, path: Path) -> Side:
     started = time.perf_counter()
     samples_ddl = next(ddl for ddl in SCHEMA if "EXISTS samples " in ddl)
     con = duckdb.connect(str(path))
+    con.execute("SET enable_progress_bar = false")  # the historian draws none either
     con.execute(samples_ddl)
     for c in work.stream():
         t = time.perf_counter()
@@ -137,6 +139,7 @@ def plain_side(work: Workload, path: Path) -> Side:
     side.file_bytes = _file_bytes(path)
 
     with duckdb.connect(str(path), read_only=True) as con:
+        con.execute("SET enable_progress_bar = false")
 
         def run(q: Query) -> list[float]:
             result = con.sql(query_sql(q)).to_arrow_table()

@@ -98,6 +98,27 @@ def test_the_rows_waiting_for_compaction_are_remembered_across_reopening(path: P
     assert physical_order(path) == TAG_ORDER
 
 
+def test_old_rows_of_a_new_tag_are_left_out_of_compaction(path: Path) -> None:
+    hour = 3_600 * 10**9
+    rows = [
+        ("p/b", 5 * hour),
+        ("p/c", 0),
+        ("p/a", 5 * hour + 1),
+        ("p/a", 6 * hour),
+        ("p/b", 7 * hour),
+    ]
+    with DuckDBHistorian(path, flush_rows=4) as h:
+        for tag, ts in rows:  # p/c at 0 is a backfill, hours behind the others
+            h.append(SampleBatch.from_samples([Sample(tag, ts, 1.0)]))
+            h.flush()
+
+    assert physical_order(path) == [
+        ("p/c", 0),
+        ("p/b", 5 * hour), ("p/b", 7 * hour),
+        ("p/a", 5 * hour + 1), ("p/a", 6 * hour),
+    ]  # fmt: skip
+
+
 def test_big_flushes_are_left_as_written(path: Path) -> None:
     with DuckDBHistorian(path, flush_rows=4) as h:
         for second in range(4):
@@ -270,11 +291,6 @@ def test_open_historian_opens_duckdb_for_a_duckdb_url_with_options(path: Path) -
 
     assert isinstance(h, DuckDBHistorian)
     assert (h.path, h.mode) == (str(path), "shared")
-
-
-def test_open_historian_says_postgresql_is_not_available_yet() -> None:
-    with pytest.raises(HistorianError, match="PostgreSQL historian is not available yet"):
-        open_historian("postgresql://plant-db/history")
 
 
 def test_open_historian_names_the_known_schemes_for_an_unknown_one() -> None:

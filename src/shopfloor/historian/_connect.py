@@ -70,7 +70,10 @@ class Connector:
         pause = _FIRST_PAUSE_S
         while True:
             try:
-                return duckdb.connect(self.path, read_only=self.read_only)
+                con = duckdb.connect(self.path, read_only=self.read_only)
+                # A library must not draw DuckDB's progress bar on its caller's terminal.
+                con.execute("SET enable_progress_bar = false")
+                return con
             except duckdb.Error as exc:
                 if not _is_lock_conflict(exc):
                     raise HistorianError(f"cannot open historian {self.path}: {exc}") from exc

@@ -12,7 +12,9 @@ keeps each tag's rows of a long time span together, so a trend query of one tag 
 row groups. A small chunk (a flush every second, or before every dashboard query) spans
 little time; such chunks make up the *tail*, which is rewritten sorted by (tag, time) once
 it holds as many rows as a big chunk: whatever the flush pattern, one tag's day then sits
-in a few row groups, and DuckDB's zone maps skip the rest of the file.
+in a few row groups, and DuckDB's zone maps skip the rest of the file. Only rows at the
+front of time join the tail (not late rows, nor rows more than an hour older than the newest
+stored time): they keep the span to rewrite close to the rows that need it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from shopfloor.model.event import Event
 
 Int32s = npt.NDArray[np.int32]
 Int64s = npt.NDArray[np.int64]
+
+TAIL_WINDOW_NS = 3_600 * 1_000_000_000
+"""How far behind the newest stored time a row may be and still join the tail."""
 
 
 @dataclass(frozen=True)
@@ -120,10 +125,17 @@ class SampleTable:
         if len(fresh):
             self._insert(con, self.latest, fresh, verb="INSERT OR REPLACE")
         tail = self.tail
-        if small:  # only in-order rows: a late one would stretch the span back in time
-            tail = tail.extended(rows.ts[~late] if has_late else rows.ts)
+        if small:
+            tail = tail.extended(rows.ts[self._joins_tail(rows.ts, late)])
             self._save_tail(con, tail)
         return Written(fresh.tag, fresh.ts, tail)
+
+    def _joins_tail(self, ts: Int64s, late: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        # Only rows at the plant's front of time join: a late row, or an old row of a new
+        # tag (a backfill), would stretch the span to rewrite back over compacted history.
+        front = int(self._marks.max()) if len(self._marks) else INT64_MIN
+        floor = max(front, INT64_MIN + TAIL_WINDOW_NS) - TAIL_WINDOW_NS
+        return ~late & (ts >= floor)
 
     def adopt(self, written: Written) -> None:
         """Take the marks and tail of a committed write."""
