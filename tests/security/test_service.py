@@ -17,6 +17,7 @@ from shopfloor.security import (
     LastAdminError,
     LoginThrottledError,
     PasswordChangeRequiredError,
+    PasswordPolicyError,
     Permission,
     Principal,
     Role,
@@ -247,3 +248,21 @@ async def test_every_write_joins_one_verifiable_chain(
         "audit.user_deleted",
     ]
     assert verify_chain(events, prev=None, head=security.audit.head())
+
+
+async def test_a_one_time_password_cannot_be_kept_as_the_new_one(
+    security: Security, admin: Principal
+) -> None:
+    await security.create_user(admin, "alice", PASSWORD)
+    alice = (await security.login("alice", PASSWORD, client=CLIENT)).principal
+    with pytest.raises(PasswordPolicyError, match="differ"):
+        await security.change_own_password(alice, PASSWORD, PASSWORD)
+
+
+async def test_setting_the_role_a_user_already_has_changes_and_audits_nothing(
+    security: Security, admin: Principal, audit_feed: MemorySubscription
+) -> None:
+    await security.create_user(admin, "alice", PASSWORD, role=Role.OPERATOR)
+    drain(audit_feed)
+    await security.set_role(admin, "alice", Role.OPERATOR)
+    assert drain(audit_feed) == []

@@ -214,3 +214,10 @@ def test_a_password_change_moves_the_users_epoch(store: UserStore, db: SecurityD
 def test_an_admin_reset_makes_the_user_choose_a_new_password(store: UserStore) -> None:
     store.create("alice", PASSWORD)
     assert store.set_password("alice", OTHER, must_change_password=True).must_change_password
+
+
+def test_a_megabyte_password_is_just_wrong(store: UserStore, hasher: CountingHasher) -> None:
+    store.create("alice", PASSWORD)
+    with pytest.raises(AuthenticationError):
+        store.verify("alice", "x" * 1_000_000)
+    assert hasher.verifies == 1

@@ -21,9 +21,14 @@ from shopfloor.bus.base import Bus
 from shopfloor.model.clock import Clock
 from shopfloor.model.event import JsonValue, Severity
 from shopfloor.security.audit import AuditAction, AuditTrail
-from shopfloor.security.bootstrap import ensure_admin
-from shopfloor.security.errors import AuthenticationError, LoginThrottledError, UserNameError
-from shopfloor.security.passwords import PasswordHasher
+from shopfloor.security.bootstrap import ADMIN_NAME, ensure_admin
+from shopfloor.security.errors import (
+    AuthenticationError,
+    LoginThrottledError,
+    PasswordPolicyError,
+    UserNameError,
+)
+from shopfloor.security.passwords import PasswordHasher, normalise
 from shopfloor.security.records import SecurityDB, User
 from shopfloor.security.roles import Permission, Principal, Role
 from shopfloor.security.sessions import (
@@ -69,7 +74,7 @@ class Security:
         before = self.users.count()
         password = await asyncio.to_thread(ensure_admin, self.users, env)
         if before == 0 and self.users.count() > 0:
-            admin = self.users.list_users()[0]
+            admin = self.users.get(ADMIN_NAME)
             await self._user_event(AuditAction.USER_CREATED, SYSTEM, admin, role=admin.role.label)
         return password
 
@@ -120,8 +125,14 @@ class Security:
         return user
 
     async def change_own_password(self, actor: Principal, current: str, new: str) -> IssuedToken:
-        """Let a user replace their password; all their sessions end and a new one starts."""
+        """Let a user replace their password; all their sessions end and a new one starts.
+
+        The new password must differ from the current one, or a one-time password handed
+        out by an admin could simply be kept.
+        """
         await asyncio.to_thread(self.users.verify, actor.user, current)
+        if normalise(new) == normalise(current):
+            raise PasswordPolicyError("the new password must differ from the current one")
         user = await asyncio.to_thread(self.users.set_password, actor.user, new)
         self.sessions.revoke_user(user.name)
         await self._user_event(AuditAction.PASSWORD_CHANGED, actor, user, reset=False)
@@ -141,6 +152,8 @@ class Security:
         """Give a user another role; their sessions end so that it applies at once."""
         actor.require(Permission.USER_ADMIN)
         before = self.users.get(name)
+        if before.role is role:
+            return before
         user = self.users.set_role(name, role)
         self.sessions.revoke_user(user.name)
         await self._user_event(

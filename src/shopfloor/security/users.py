@@ -33,6 +33,7 @@ from shopfloor.security.errors import (
     UserNameError,
 )
 from shopfloor.security.passwords import (
+    MAX_LENGTH,
     Argon2Hasher,
     PasswordHasher,
     check_password,
@@ -151,7 +152,9 @@ class UserStore:
         check each, so neither the message nor the time taken tells which names exist.
         """
         record = self._find_for_login(name)
-        candidate = normalise(password)
+        # No stored password is longer than MAX_LENGTH; cutting absurd input short keeps a
+        # megabyte "password" from costing more than a real one (the check still runs).
+        candidate = normalise(password[: 4 * MAX_LENGTH])
         if record is None:
             self._hasher.verify(self._dummy_hash(), candidate)
             raise AuthenticationError(LOGIN_FAILED)
