@@ -203,7 +203,8 @@ class Alarm:
 
     def _unshelve(self, t: int, actor: str, extra: dict[str, Any], out: list[Event]) -> None:
         self.shelved_until_ns, self.shelved_by = None, None
-        self._emit(out, UNSHELVED, t, AlarmState.SHELVED, actor=actor, **extra)
+        after = AlarmState.SUPPRESSED if self.suppressed else AlarmState.NORMAL
+        self._emit(out, UNSHELVED, t, AlarmState.SHELVED, state=after, actor=actor, **extra)
         if not self.suppressed:
             self._reannunciate(t, out)
 

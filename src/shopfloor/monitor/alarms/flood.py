@@ -137,7 +137,7 @@ def _figures(
     total = len(active)
     hours = (end - start) / (3600 * NS_PER_S)
     windows = len(counts)
-    peak_at = int(np.argmax(counts)) if windows else None
+    peak_at = int(np.argmax(counts)) if windows and counts.max() > 0 else None
     ids = Counter(_alarm_id(e) for e in active)
     top = tuple(ids.most_common(TOP))
     floods = int(np.count_nonzero(counts > flood_threshold))
