@@ -78,12 +78,13 @@ def test_entries_resolve_to_full_paths_tables_and_types() -> None:
         ),
         (
             [{"tag": "a", "kind": "holding_register", "address": "30001"}],
-            "tag 'a': address '30001' is Modicon notation for the input register table, but kind is "
-            "holding_register",
+            "tag 'a': address '30001' is Modicon notation for the input register table, "
+            "but kind is holding_register",
         ),
         (
             [{"tag": "a", "kind": "coil", "address": "40010"}],
-            "tag 'a': address '40010' is Modicon notation for the holding register table, but kind is coil",
+            "tag 'a': address '40010' is Modicon notation for the holding register table, "
+            "but kind is coil",
         ),
         ([{"tag": "a", "address": "HR1"}], "tag 'a': address 'HR1' is neither a number nor"),
         (
