@@ -15,7 +15,8 @@ The flows::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from shopfloor.bus.base import Bus
 from shopfloor.model.clock import Clock
@@ -40,6 +41,7 @@ from shopfloor.security.sessions import (
 from shopfloor.security.throttle import LoginThrottle
 from shopfloor.security.users import UserStore, normalise_name
 
+_T = TypeVar("_T")
 SYSTEM = "system"
 ANONYMOUS = "anonymous"
 
@@ -58,6 +60,7 @@ class Security:
         throttle: LoginThrottle | None = None,
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
         lifetime_s: float = DEFAULT_LIFETIME_S,
+        max_concurrent_hashes: int = 4,
     ) -> None:
         self.users = UserStore(db.users, hasher=hasher, clock=clock)
         self.sessions = SessionManager(
@@ -65,6 +68,8 @@ class Security:
         )
         self.throttle = throttle or LoginThrottle(clock)
         self.audit = AuditTrail(bus, db.chain, clock=clock, root_asset=root_asset)
+        # Each argon2 check takes 64 MiB; a burst of logins must queue, not exhaust memory.
+        self._hashing = asyncio.Semaphore(max_concurrent_hashes)
 
     async def first_start(self, env: Mapping[str, str] | None = None) -> str | None:
         """Create the admin if there are no users (see :func:`ensure_admin`).
@@ -72,7 +77,7 @@ class Security:
         Returns the generated password, which the caller prints once, or None.
         """
         before = self.users.count()
-        password = await asyncio.to_thread(ensure_admin, self.users, env)
+        password = await self._hash_in_thread(ensure_admin, self.users, env)
         if before == 0 and self.users.count() > 0:
             admin = self.users.get(ADMIN_NAME)
             await self._user_event(AuditAction.USER_CREATED, SYSTEM, admin, role=admin.role.label)
@@ -83,7 +88,7 @@ class Security:
         shown = _shown_name(name)
         try:
             self.throttle.check(name, client)
-            user = await asyncio.to_thread(self.users.verify, name, password)
+            user = await self._hash_in_thread(self.users.verify, name, password)
         except AuthenticationError as exc:
             await self._login_failed(name, shown, client, exc)
             raise
@@ -118,7 +123,7 @@ class Security:
     ) -> User:
         """Add a user; by default they choose their own password at the first login."""
         actor.require(Permission.USER_ADMIN)
-        user = await asyncio.to_thread(
+        user = await self._hash_in_thread(
             self.users.create, name, password, role=role, must_change_password=must_change_password
         )
         await self._user_event(AuditAction.USER_CREATED, actor, user, role=user.role.label)
@@ -130,10 +135,10 @@ class Security:
         The new password must differ from the current one, or a one-time password handed
         out by an admin could simply be kept.
         """
-        await asyncio.to_thread(self.users.verify, actor.user, current)
+        await self._hash_in_thread(self.users.verify, actor.user, current)
         if normalise(new) == normalise(current):
             raise PasswordPolicyError("the new password must differ from the current one")
-        user = await asyncio.to_thread(self.users.set_password, actor.user, new)
+        user = await self._hash_in_thread(self.users.set_password, actor.user, new)
         self.sessions.revoke_user(user.name)
         await self._user_event(AuditAction.PASSWORD_CHANGED, actor, user, reset=False)
         return self.sessions.issue(user.name)
@@ -141,7 +146,7 @@ class Security:
     async def reset_password(self, actor: Principal, name: str, new: str) -> User:
         """Set someone's password as an admin; they must change it at their next login."""
         actor.require(Permission.USER_ADMIN)
-        user = await asyncio.to_thread(
+        user = await self._hash_in_thread(
             self.users.set_password, name, new, must_change_password=True
         )
         self.sessions.revoke_user(user.name)
@@ -188,6 +193,10 @@ class Security:
         """Every user, for the user administration page."""
         actor.require(Permission.USER_ADMIN)
         return self.users.list_users()
+
+    async def _hash_in_thread(self, work: Callable[..., _T], *args: object, **kwargs: object) -> _T:
+        async with self._hashing:
+            return await asyncio.to_thread(work, *args, **kwargs)
 
     async def _login_failed(
         self, name: str, shown: str, client: str, exc: AuthenticationError
