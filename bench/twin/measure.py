@@ -39,6 +39,7 @@ class Result:
     chunk_s: float
     build_s: float
     wall_s: float
+    cpu_s: float
     rows: int
     events: int
     failures: int
@@ -60,6 +61,8 @@ def measure(config: Config, days: float, chunk_s: float, seed: int, directory: P
 
     The wall time counts advancing every twin and, with a historian, appending every chunk's
     samples, text samples and events, then the final flush and close; not building the twins.
+    The CPU time (every thread of the process) over the same span shows how much of the wall
+    time other work on the machine took.
     """
     began = time.perf_counter()
     line_twins = twins(config.lines, seed, START_NS)
@@ -68,7 +71,7 @@ def measure(config: Config, days: float, chunk_s: float, seed: int, directory: P
     historian = DuckDBHistorian(path) if config.historian else None
     steps = max(1, round(days * DAY_S / chunk_s))
     rows = events = 0
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     for _ in range(steps):
         for twin in line_twins:
             out = twin.advance(chunk_s)
@@ -82,6 +85,7 @@ def measure(config: Config, days: float, chunk_s: float, seed: int, directory: P
         historian.flush()
         historian.close()
     wall_s = time.perf_counter() - began
+    cpu_s = time.process_time() - cpu_began
     return Result(
         config=config,
         machines=sum(len(t.machines) for t in line_twins),
@@ -89,6 +93,7 @@ def measure(config: Config, days: float, chunk_s: float, seed: int, directory: P
         chunk_s=chunk_s,
         build_s=build_s,
         wall_s=wall_s,
+        cpu_s=cpu_s,
         rows=rows,
         events=events,
         failures=sum(len(t.truth.failures) for t in line_twins),
