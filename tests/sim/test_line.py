@@ -158,6 +158,17 @@ def test_planned_stops_happen_only_in_breaks(line_run: Run, machine: str) -> Non
     assert not (planned & ~in_break).any()
 
 
+def test_over_a_week_machines_stop_only_for_the_calendars_breaks(week_twin: Twin) -> None:
+    """A machine in repair or setup when a break starts finishes first, so it stops a little
+    less than the breaks last, never more."""
+    calendar = Calendar(default_plant().calendar)
+    off = calendar.non_working_intervals(START_NS, START_NS + round(7 * DAY * 1e9))
+    breaks_s = sum(i.duration_ns for i in off) / 1e9
+    planned = [s.time_in[MachineState.PLANNED_STOP] for s in week_twin.status()]
+    assert breaks_s == 21 * 30 * 60
+    assert [0.9 * breaks_s <= p <= breaks_s for p in planned] == [True] * len(MACHINES)
+
+
 # -- OEE over a week --------------------------------------------------------------------
 def test_each_machines_oee_over_a_week_is_realistic(week_twin: Twin) -> None:
     oee = {s.name: s.oee for s in week_twin.status()}
