@@ -1,9 +1,11 @@
 """Open a historian by URL: the scheme picks the backend.
 
 ``open_historian("history.duckdb")`` and ``open_historian("duckdb:///var/lib/h.duckdb")``
-open the embedded DuckDB historian; a plain path (no scheme) means DuckDB. Another backend
-plugs in with :func:`register_backend`, naming its URL schemes and a factory that takes the
-URL and the keyword arguments. PostgreSQL is reserved for the server historian to come.
+open the embedded DuckDB historian; a plain path (no scheme) means DuckDB.
+``open_historian("postgresql://user@host/db?schema=plant1")`` (or ``postgres://``) opens the
+PostgreSQL historian in that schema (default ``shopfloor``). Another backend plugs in with
+:func:`register_backend`, naming its URL schemes and a factory that takes the URL and the
+keyword arguments.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ def scheme_of(url_or_path: str) -> str:
 def open_historian(url_or_path: str, **kw: Any) -> Historian:
     """Open the historian that ``url_or_path`` names; ``kw`` go to the backend.
 
-    >>> open_historian("postgresql://localhost/plant")
+    >>> open_historian("influx://localhost/plant")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    shopfloor.model.errors.HistorianError: PostgreSQL historian is not available yet
+    shopfloor.model.errors.HistorianError: no historian backend for influx:// (known: ...)
     """
     scheme = scheme_of(url_or_path)
     factory = _BACKENDS.get(scheme)
@@ -59,9 +61,12 @@ def _open_duckdb(url_or_path: str, **kw: Any) -> Historian:
     return DuckDBHistorian(path, **kw)
 
 
-def _postgres_not_yet(url_or_path: str, **kw: Any) -> Historian:
-    raise HistorianError("PostgreSQL historian is not available yet")
+def _open_postgres(url: str, **kw: Any) -> Historian:
+    # Imported here: psycopg is loaded only by those who use PostgreSQL.
+    from shopfloor.historian.postgres import PostgresHistorian
+
+    return PostgresHistorian(url, **kw)
 
 
 register_backend(("duckdb",), _open_duckdb)
-register_backend(("postgresql", "postgres"), _postgres_not_yet)
+register_backend(("postgresql", "postgres"), _open_postgres)
