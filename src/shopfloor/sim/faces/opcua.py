@@ -144,6 +144,11 @@ class AssetServer:
         return f"opc.tcp://{self.host}:{self.port}/"
 
     @property
+    def pki_dir(self) -> Path | None:
+        """Where the certificates and the client key are written (set at the first start)."""
+        return self._pki_dir
+
+    @property
     def ua_server(self) -> Server:
         """The asyncua server, for adding nodes the asset tree does not have (tests, demos)."""
         if self._server is None:
@@ -240,6 +245,9 @@ class AssetServer:
     def _write_pki(self) -> None:
         if self._pki_dir is None:
             self._pki_dir = Path(tempfile.mkdtemp(prefix="shopfloor-opcua-"))
+        elif self._own_pki:
+            # Same place after a restart, so the connector's spec still points at the files.
+            self._pki_dir.mkdir(mode=0o700, exist_ok=True)
         self.certificate.write(self._pki_dir, "server")
         self.client.write(self._pki_dir, "client")
 
@@ -298,6 +306,8 @@ async def _describe(node: Node, description: str) -> None:
 def newest_rows(batch: SampleBatch | TextBatch) -> npt.NDArray[np.intp]:
     """The row of each tag's newest sample (latest source time; the last row on ties)."""
     rows = np.arange(len(batch))
+    if not len(rows):
+        return rows
     order = np.lexsort((rows, batch.source_ns, batch.tag))
     tags = batch.tag[order]
     last = np.flatnonzero(np.append(tags[1:] != tags[:-1], True))
