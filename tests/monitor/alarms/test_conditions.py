@@ -97,7 +97,8 @@ def test_with_an_on_delay_a_short_spike_does_not_alarm() -> None:
 def test_with_an_on_delay_a_lasting_excursion_alarms_when_the_delay_has_run() -> None:
     engine = temperature_engine(h=80, on_delay="5s")
     [event] = engine.process(samples(TEMP, [(0, 70), (10, 90), (12, 95), (16, 96)]), 16 * S)
-    assert (event.time_ns, event.kind, event.payload["value"]) == (15 * S, "alarm.active", 90)
+    # The value of an event is the tag's value at its time: here the sample at 12 s.
+    assert (event.time_ns, event.kind, event.payload["value"]) == (15 * S, "alarm.active", 95)
 
 
 def test_an_on_delay_fires_on_a_tick_when_no_new_samples_arrive() -> None:
@@ -141,6 +142,12 @@ def test_bad_quality_samples_nor_clear_one() -> None:
     bad = samples(TEMP, [(10, 0)], StatusCode.BAD_NOT_CONNECTED)
     assert engine.process(bad, 10 * S) == []
     assert engine.get(TEMP_H).active
+
+
+def test_nan_values_are_skipped_like_bad_ones() -> None:
+    engine = fault_engine(equals=None, not_equals="running")
+    events = engine.process(samples(STATE, [(0, RUNNING), (5, float("nan"))]), 5 * S)
+    assert events == []
 
 
 def test_uncertain_samples_count() -> None:

@@ -18,11 +18,16 @@ import math
 import uuid
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from shopfloor.model.event import Event
 from shopfloor.monitor.alarms.definition import AlarmDefinition
 from shopfloor.monitor.alarms.errors import AlarmError, AlarmTransitionError
 from shopfloor.monitor.alarms.state import AlarmState, AlarmStatus
 
+Int64s = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 _EVENT_NAMESPACE = uuid.UUID("0b7f5c2e-3d41-4e8a-9c6f-5a1e2d7b8c90")
 
 ACTIVE = "active"
@@ -42,7 +47,6 @@ class Alarm:
         self.raw = False
         """The condition after deadband, before delays, as of the last sample."""
         self.raw_since_ns: int | None = None
-        self.raw_value: float | None = None
         self.active = False
         """The condition after its on-/off-delay."""
         self.acked = True
@@ -50,6 +54,9 @@ class Alarm:
         self.shelved_until_ns: int | None = None
         self.shelved_by: str | None = None
         self.value: float | None = None
+        """The tag's last sample value before the batch being evaluated."""
+        self.batch: tuple[Int64s, Floats] | None = None
+        """While a batch is evaluated: its samples of this alarm's tag (times, values)."""
         self.since_ns: int | None = None
         self.active_since_ns: int | None = None
         self.last_event_ns: int | None = None
@@ -89,6 +96,15 @@ class Alarm:
             shelved_by=self.shelved_by,
         )
 
+    def value_at(self, t: int) -> float | None:
+        """The tag's value at ``t``: its last sample at or before ``t`` that is known."""
+        if self.batch is not None:
+            times, values = self.batch
+            k = int(np.searchsorted(times, t, side="right")) - 1
+            if k >= 0:
+                return float(values[k])
+        return self.value
+
     def deadline_ns(self) -> int | None:
         """When the pending on- or off-delay runs out, if the condition differs from ``active``."""
         if self.raw == self.active or self.raw_since_ns is None:
@@ -107,20 +123,20 @@ class Alarm:
         while True:
             deadline, shelf = self.deadline_ns(), self.shelved_until_ns
             if deadline is not None and deadline <= now_ns and (shelf is None or deadline <= shelf):
-                self._set_active(deadline, self.raw, self.raw_value, out)
+                self._set_active(deadline, self.raw, out)
             elif shelf is not None and shelf <= now_ns:
                 self._unshelve(shelf, "system", {"reason": "expired"}, out)
             else:
                 return
 
-    def on_condition(self, t: int, condition: bool, value: float, out: list[Event]) -> None:
-        """The deadbanded condition changed at ``t`` with the sample ``value``."""
+    def on_condition(self, t: int, condition: bool, out: list[Event]) -> None:
+        """The deadbanded condition changed at ``t``."""
         self.fire_due(t, out)
-        self.raw, self.raw_since_ns, self.raw_value = condition, t, value
+        self.raw, self.raw_since_ns = condition, t
         if condition != self.active:
             delay = self.d.on_delay_ns if condition else self.d.off_delay_ns
             if delay == 0:
-                self._set_active(t, condition, value, out)
+                self._set_active(t, condition, out)
 
     def on_suppression(self, t: int, suppressed: bool, out: list[Event]) -> None:
         """The machine entered (or left) a suppressing state at ``t``."""
@@ -188,7 +204,7 @@ class Alarm:
         return out
 
     # -- transitions -----------------------------------------------------------------------
-    def _set_active(self, t: int, active: bool, value: float | None, out: list[Event]) -> None:
+    def _set_active(self, t: int, active: bool, out: list[Event]) -> None:
         before = self.state
         self.active = active
         if not before.annunciated:
@@ -196,10 +212,10 @@ class Alarm:
         if active:
             self.acked = False
             self.active_since_ns = t
-            self._emit(out, ACTIVE, t, before, value=value)
+            self._emit(out, ACTIVE, t, before)
         else:
             self.active_since_ns = None
-            self._emit(out, CLEARED, t, before, value=value)
+            self._emit(out, CLEARED, t, before)
 
     def _unshelve(self, t: int, actor: str, extra: dict[str, Any], out: list[Event]) -> None:
         self.shelved_until_ns, self.shelved_by = None, None
@@ -215,7 +231,7 @@ class Alarm:
         if self.active:
             self.active_since_ns = t
             self.acked = False
-            self._emit(out, ACTIVE, t, AlarmState.NORMAL, value=self.value)
+            self._emit(out, ACTIVE, t, AlarmState.NORMAL)
 
     def _emit(
         self,
@@ -226,7 +242,6 @@ class Alarm:
         *,
         state: AlarmState | None = None,
         actor: str = "system",
-        value: float | None = None,
         **extra: Any,
     ) -> None:
         # One alarm's events never go back in time, even when a late sample or an operator
@@ -236,7 +251,7 @@ class Alarm:
         self.last_event_ns = self.since_ns = t
         self.seq += 1
         after = state or self.state
-        shown = self.value if value is None else value
+        shown = self.value_at(t)
         out.append(
             Event(
                 id=str(uuid.uuid5(_EVENT_NAMESPACE, f"{self.d.id}/{transition}/{t}/{self.seq}")),

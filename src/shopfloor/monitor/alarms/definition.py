@@ -82,6 +82,21 @@ class AlarmDefinition:
             return ~hit if self.negated else hit
         return self._hysteresis(values, previous)
 
+    def steady(self, low: float, high: float, previous: bool) -> bool:
+        """True when no value within ``[low, high]`` can change the condition from ``previous``.
+
+        A cheap test on a batch's minimum and maximum that spares most alarms most of the
+        time the per-sample evaluation; NaN bounds are never steady.
+        """
+        if self.kind == DISCRETE:
+            if low != high:  # NaN too
+                return False
+            return ((low in self.codes) != self.negated) == previous
+        assert self.limit is not None
+        if self.high:
+            return low > self.limit - self.deadband if previous else high <= self.limit
+        return high < self.limit + self.deadband if previous else low >= self.limit
+
     def _hysteresis(self, values: Floats, previous: bool) -> Bools:
         # A value past the limit sets the condition, one back past limit -/+ deadband resets
         # it, anything between (and NaN) keeps what was before: carry the last decision

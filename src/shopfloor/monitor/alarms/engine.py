@@ -9,9 +9,10 @@ the transitions it caused, in time order.
 
 Samples are evaluated per tag in time order. The condition of every sample is computed
 with numpy; Python runs only where a condition changes. A value holds until the tag's next
-sample. Bad-quality samples are skipped, so they neither raise nor clear an alarm (nor
-change a machine's suppression); uncertain ones count. A sample no newer than the last one
-evaluated for its tag is late and is skipped too: an alarm's past cannot be rewritten.
+sample. Bad-quality samples (and NaN values) are skipped, so they neither raise nor clear
+an alarm (nor change a machine's suppression); uncertain ones count. A sample no newer than
+the last one evaluated for its tag is late and is skipped too: an alarm's past cannot be
+rewritten.
 
 >>> from shopfloor.model.batch import SampleBatch
 >>> from shopfloor.model.spec_alarms import AlarmsSpec
@@ -25,7 +26,6 @@ evaluated for its tag is late and is skipped too: an alarm's past cannot be rewr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,8 +44,8 @@ from shopfloor.monitor.alarms.state import AlarmStatus
 
 Int64s = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
-Step = tuple[int, int, bool, float]
-"""(time, order, flag, value): order 0 is a suppression change, 1 a condition change."""
+Step = tuple[int, int, bool]
+"""(time, order, flag): order 0 is a suppression change, 1 a condition change."""
 
 
 @dataclass
@@ -125,14 +125,21 @@ class AlarmEngine:
         steps = self._gate_steps(series)
         evaluated: set[str] = set()
         for track, times, values in series:
+            bounds = (float(values.min()), float(values.max()))
             for alarm in track.alarms:
-                self._evaluate(alarm, times, values, steps.get(track.asset, ()), out)
+                gate_steps = steps.get(track.asset, ())
+                alarm.batch = (times, values)
+                if gate_steps or not alarm.d.steady(*bounds, alarm.raw):
+                    self._evaluate(alarm, times, values, gate_steps, out)
+                alarm.fire_due(int(times[-1]), out)
+                alarm.batch, alarm.value = None, float(values[-1])
+                self._watch(alarm)
                 evaluated.add(alarm.d.id)
             track.last_ns = int(times[-1])
         for asset, changes in steps.items():
             for alarm in self._by_asset.get(asset, ()):
                 if alarm.d.id not in evaluated:
-                    for t, _, flag, _ in changes:
+                    for t, _, flag in changes:
                         alarm.on_suppression(t, flag, out)
                     self._watch(alarm)
         self._fire_timers(now_ns, out)
@@ -233,7 +240,7 @@ class AlarmEngine:
             flags = np.isin(values, self._gate_codes)
             flips = _flips(flags, gate.suppressed)
             if len(flips):
-                found = [(int(times[k]), 0, bool(flags[k]), math.nan) for k in flips.tolist()]
+                found = [(int(times[k]), 0, bool(flags[k])) for k in flips.tolist()]
                 steps.setdefault(gate.asset, []).extend(found)
                 gate.suppressed = bool(flags[-1])
         return steps
@@ -248,21 +255,19 @@ class AlarmEngine:
     ) -> None:
         condition = alarm.d.evaluate(values, alarm.raw)
         own: list[Step] = [
-            (int(times[k]), 1, bool(condition[k]), float(values[k]))
-            for k in _flips(condition, alarm.raw).tolist()
+            (int(times[k]), 1, bool(condition[k])) for k in _flips(condition, alarm.raw).tolist()
         ]
         # Suppression first at equal times; the stable sort keeps one tag's samples in order.
-        for t, order, flag, value in sorted([*gate_steps, *own], key=lambda s: (s[0], s[1])):
+        for t, order, flag in sorted([*gate_steps, *own], key=lambda s: (s[0], s[1])):
             if order == 0:
                 alarm.on_suppression(t, flag, out)
             else:
-                alarm.on_condition(t, flag, value, out)
-        alarm.value = float(values[-1])
-        alarm.fire_due(int(times[-1]), out)
-        self._watch(alarm)
+                alarm.on_condition(t, flag, out)
 
     def _watch(self, alarm: Alarm) -> None:
-        if alarm.next_timer_ns() is None:
+        if alarm.raw == alarm.active and alarm.shelved_until_ns is None:
+            self._timed.pop(alarm.d.id, None)  # the common case, without building a list
+        elif alarm.next_timer_ns() is None:
             self._timed.pop(alarm.d.id, None)
         else:
             self._timed[alarm.d.id] = alarm
@@ -290,7 +295,9 @@ def _series(
     wanted = np.fromiter((t is not None for t in tracks), bool, len(tracks))
     if not wanted.any():
         return
-    rows = np.flatnonzero(wanted[batch.tag] & (batch.quality < 2))
+    # NaN says no more than a bad-quality sample does, so both are skipped alike.
+    usable = (batch.quality < 2) & ~np.isnan(batch.value)
+    rows = np.flatnonzero(wanted[batch.tag] & usable)
     # Stable sort by tag: a batch that already holds each tag's rows together (the twin's
     # and most connectors' do) sorts in linear time.
     rows = rows[np.argsort(batch.tag[rows], kind="stable")]

@@ -33,7 +33,6 @@ class AlarmRecord(_Record):
     tag: str
     raw: bool = False
     raw_since_ns: int | None = None
-    raw_value: float | None = None
     active: bool = False
     acked: bool = True
     suppressed: bool = False
