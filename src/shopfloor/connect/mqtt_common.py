@@ -405,10 +405,10 @@ class MqttClient:
         try:
             code = await asyncio.wait_for(asyncio.shield(proto.connack), self.timeout_s)
         except (MqttError, TimeoutError):
-            self._abort()
+            self.abort()
             raise MqttError(f"broker {self.address} did not accept the connection") from None
         if code:
-            self._abort()
+            self.abort()
             raise MqttError(
                 f"broker {self.address} refused the connection: "
                 f"{_CONNACK_REASONS.get(code, f'code {code}')}"
@@ -432,11 +432,14 @@ class MqttClient:
             await asyncio.sleep(self.keepalive_s / 2)
             if time.monotonic() - proto.last_rx > 1.5 * self.keepalive_s:
                 log.warning("broker %s stopped answering; closing the link", self.address)
-                self._abort()
+                self.abort()
                 return
             proto._write(b"\xc0\x00")
 
-    def _abort(self) -> None:
+    def abort(self) -> None:
+        """Drop the connection without a DISCONNECT: the broker then publishes the will."""
+        if self._pinger is not None:
+            self._pinger.cancel()
         if self._proto is not None and self._proto.transport is not None:
             self._proto.transport.abort()
 

@@ -180,6 +180,8 @@ def _row(m: Any) -> tuple[Any, ...]:
         integer = int(getattr(m, kind))
     elif field is ValueField.STRING:
         text = m.string_value
+        if isinstance(text, bytes):  # proto2 lets a string field hold invalid UTF-8
+            text = text.decode("utf-8", "replace")
     return (
         m.name,
         m.alias,

@@ -101,8 +101,6 @@ class SparkplugHost(Connector):
             MessageType.DDATA: self._data,
             MessageType.NDEATH: self._node_death,
             MessageType.DDEATH: self._device_death,
-            MessageType.NCMD: self._ignore,
-            MessageType.DCMD: self._ignore,
         }
         MqttClient.from_spec(spec, default_id="check")  # fail fast on a bad broker or TLS
 
@@ -150,8 +148,8 @@ class SparkplugHost(Connector):
         now_ns = self.clock.now_ns()
         for message in messages:
             try:
-                await self._dispatch(message, now_ns)
-                self._used += 1
+                counted = await self._dispatch(message, now_ns)  # may flush: add after
+                self._used += counted
             except (_RejectedError, PayloadError) as exc:
                 await self.reject(str(exc), message.topic, message.payload)
             except Exception as exc:  # a message must never stop the host
@@ -161,14 +159,19 @@ class SparkplugHost(Connector):
                 await self._flush(now_ns)
         await self._flush(now_ns)
 
-    async def _dispatch(self, message: Message, now_ns: int) -> None:
+    async def _dispatch(self, message: Message, now_ns: int) -> bool:
+        """Handle one message; True when it counts as an edge node's message (our own STATE
+        and the commands sent to edge nodes, ours among them, do not)."""
         topic = parse_topic(message.topic)
         if topic is None:
             if message.topic != state_topic(self.spec.host_id):
                 raise _RejectedError("not a Sparkplug B topic")
             await self._own_state(message.payload)
-            return
+            return False
+        if topic.type in (MessageType.NCMD, MessageType.DCMD):
+            return False
         await self._handlers[topic.type](topic, message.payload, now_ns)
+        return True
 
     async def _own_state(self, payload: bytes) -> None:
         """Someone (our own stale will, most likely) says we are offline: say otherwise."""
@@ -190,7 +193,7 @@ class SparkplugHost(Connector):
         )
         self.nodes[(topic.group, topic.node)] = node
         self.stats.births += 1
-        self._take(table.plan(payload.metrics), payload, now_ns)
+        self._take(table.plan(payload.metrics, birth=True), payload, now_ns)
 
     async def _device_birth(self, topic: Topic, data: bytes, now_ns: int) -> None:
         node = await self._live_node(topic)
@@ -200,7 +203,7 @@ class SparkplugHost(Connector):
         table = MetricTable(asset, payload.metrics, self.mapping, self.numeric, self.text)
         node.devices[topic.device] = DeviceSession(topic.device, table)
         self.stats.births += 1
-        self._take(table.plan(payload.metrics), payload, now_ns)
+        self._take(table.plan(payload.metrics, birth=True), payload, now_ns)
 
     async def _data(self, topic: Topic, data: bytes, now_ns: int) -> None:
         node = await self._live_node(topic)
@@ -247,9 +250,6 @@ class SparkplugHost(Connector):
         stamp = payload.timestamp_ms
         at_ns = stamp * _MS if stamp is not None and 0 <= stamp <= MAX_MS else now_ns
         await self._mark_dead(numeric, text, at_ns, now_ns)
-
-    async def _ignore(self, topic: Topic, data: bytes, now_ns: int) -> None:
-        """Commands to edge nodes (ours among them) carry no data for the host."""
 
     # -- session rules -------------------------------------------------------------------
     async def _live_node(self, topic: Topic) -> NodeSession:

@@ -56,12 +56,15 @@ class NodeSession:
         return seq == expected
 
     def tags(self, device: str | None = None) -> tuple[set[int], set[int]]:
-        """Numeric and text tag numbers of the node and its devices, or of one device."""
+        """Numeric and text tag numbers of the node and its live devices, or of one device
+        (a device that died already was marked at its own death)."""
         if device is not None:
             table = self.devices[device].table
             return set(table.tags_numeric), set(table.tags_text)
         numeric, text = set(self.table.tags_numeric), set(self.table.tags_text)
         for d in self.devices.values():
+            if not d.alive:
+                continue
             numeric |= d.table.tags_numeric
             text |= d.table.tags_text
         return numeric, text

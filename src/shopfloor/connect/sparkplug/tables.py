@@ -222,14 +222,19 @@ class MetricTable:
         self._shapes: dict[int, list[tuple[wire.Layout, Plan]]] = {}
         self._sizes_seen: set[int] = set()
 
-    def plan(self, m: Metrics) -> Plan:
-        """How ``m``'s rows become samples (one Python pass; cached per payload shape)."""
+    def plan(self, m: Metrics, *, birth: bool = False) -> Plan:
+        """How ``m``'s rows become samples (one Python pass; cached per payload shape).
+
+        In a ``birth``, a null metric only declares itself: it gives no sample.
+        """
         rows: dict[int, list[int]] = {_NUMERIC: [], _TEXT: []}
         unknown = skipped = 0
         for i in range(len(m)):
             slot = self._slot(m, i)
             if slot is None:
                 unknown += 1
+            elif birth and m.is_null[i]:
+                continue
             elif self._kind[slot] == _SKIP or not _usable(m, i, self._kind[slot]):
                 skipped += 1
             else:

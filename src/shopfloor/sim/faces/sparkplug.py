@@ -91,9 +91,11 @@ def _datatype(name: str, kind: TagType) -> DataType:
 
 
 def _value(metric: FaceMetric, value: float | str) -> float | int | bool | str | None:
+    if isinstance(value, float) and math.isnan(value):
+        return None  # no value yet: a birth declares the metric as null
     if metric.datatype is DataType.STRING:
         return str(value)
-    if isinstance(value, str) or math.isnan(value):
+    if isinstance(value, str):
         return None
     if metric.datatype is DataType.DOUBLE:
         return float(value)
