@@ -93,7 +93,9 @@ def parse_time(value: Any, unit: str) -> int:
     else:
         if value != value or abs(value) > 1e30:
             raise RejectedError(f"timestamp {value!r} is out of range")
-        ns = round(value * _UNIT_NS[unit])
+        # Whole units and the fraction apart: epoch seconds as float keep their ms exact.
+        whole = int(value)
+        ns = whole * _UNIT_NS[unit] + round((value - whole) * _UNIT_NS[unit])
     if not 0 <= ns <= _MAX_NS:
         raise RejectedError(f"timestamp {value!r} is out of range")
     return ns
