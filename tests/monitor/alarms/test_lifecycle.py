@@ -213,6 +213,15 @@ def test_a_shelved_alarm_is_not_in_the_alarm_list() -> None:
     assert engine.get(TEMP_H).shelved_by == "alice"
 
 
+def test_an_unacknowledged_return_to_normal_stays_in_the_alarm_list_until_acknowledged() -> None:
+    engine = active_engine()
+    engine.process(samples(TEMP, [(30, 75)]), 30 * S)
+    listed = [(a.id, a.state) for a in engine.active()]
+    engine.acknowledge(TEMP_H, "alice", "", 40 * S)
+    assert listed == [(TEMP_H, AlarmState.RTN_UNACK)]
+    assert engine.active() == []
+
+
 def test_the_alarm_list_puts_the_most_urgent_first() -> None:
     engine = temperature_engine(h=80, hh={"value": 95, "priority": "urgent"})
     engine.process(samples(TEMP, [(10, 85), (20, 99)]), 20 * S)
