@@ -106,7 +106,9 @@ class OpcUaConnectorSpec(ConnectorCommon):
     )
     request_timeout: Duration = Field(5.0, description="how long one request may take")
     watchdog_interval: Duration = Field(
-        1.0, description="how often the client checks that the server is still alive"
+        5.0,
+        description="how often the client checks that the server still answers (and how long"
+        " it waits for the answer)",
     )
 
     @field_validator("asset")

@@ -10,10 +10,12 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from asyncua import ua
+from asyncua.ua.status_codes import StatusCodes
 
 from shopfloor.bus import MemoryBus
 from shopfloor.connect.base import ConnectorState
@@ -30,6 +32,7 @@ from .helpers import (
     HEMMER,
     LINE,
     PRESS,
+    FreezingProxy,
     bus_and_subscription,
     collect,
     connected,
@@ -69,7 +72,8 @@ def password(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def connector(server: AssetServer, bus: MemoryBus, **overrides: object) -> OpcUaConnector:
-    return OpcUaConnector(spec(server.endpoint, **{**LOGIN, **overrides}), bus)
+    fields: dict[str, Any] = {"endpoint": server.endpoint, **LOGIN, **overrides}
+    return OpcUaConnector(spec(**fields), bus)
 
 
 async def test_values_source_timestamps_and_status_codes_arrive_under_their_paths(
@@ -138,7 +142,7 @@ async def test_configured_nodes_feed_tag_names_and_full_paths_and_missing_ones_s
         error = link.last_error
     assert any(s.path == "acme/elsewhere/power" for s in seen)
     ghost = [s for s in seen if s.path == f"{LINE}/ghost"]
-    assert [s.status for s in ghost] == [ua.StatusCodes.BadNodeIdUnknown]
+    assert [s.status for s in ghost] == [StatusCodes.BadNodeIdUnknown]
     assert error is not None
     assert "acme/no/such/node" in error
     assert "BadNodeIdUnknown" in error
@@ -187,7 +191,9 @@ async def test_the_address_space_types_units_and_ranges_follow_the_tags(
     assert (await temperature.read_description()).Text == "Hydraulic oil"
     assert await node(f"ns=2;s={PRESS}").read_node_class() == ua.NodeClass.Object
     never_written = await node(f"ns=2;s={HEMMER}/air_pressure").read_data_value(False)
-    assert never_written.StatusCode.value == StatusCode.BAD_WAITING_FOR_INITIAL_DATA
+    assert never_written.StatusCode == ua.StatusCode(
+        ua.UInt32(StatusCode.BAD_WAITING_FOR_INITIAL_DATA)
+    )
 
 
 # -- security ----------------------------------------------------------------------------
@@ -274,3 +280,32 @@ async def test_a_wrong_password_is_refused_and_no_password_reaches_the_logs(
     assert PASSWORD.encode().hex() not in caplog.text
     key_body = TRUSTED.private_key_pem().splitlines()[5].decode()
     assert key_body not in caplog.text
+
+
+# -- a server that stops answering without closing the connection -----------------------
+
+
+async def test_a_server_that_falls_silent_is_noticed_marked_bad_and_reconnected(
+    server: AssetServer,
+) -> None:
+    proxy = FreezingProxy(server.port or 0)
+    await proxy.start()
+    bus, sub = bus_and_subscription()
+    try:
+        async with running(connector(server, bus, endpoint=proxy.endpoint)) as link:
+            await connected(link)
+            await collect(sub, lambda s: len(s) >= len(link.points))
+            proxy.freeze()
+            marked = await collect(
+                sub, lambda s: any(x.status == StatusCode.BAD_NO_COMMUNICATION for x in s)
+            )
+            await link.wait_for(ConnectorState.BACKING_OFF, 5)
+            error = link.last_error
+            proxy.thaw()
+            await connected(link)
+    finally:
+        await proxy.stop()
+    assert {s.path for s in marked if s.status == StatusCode.BAD_NO_COMMUNICATION}
+    assert error is not None
+    assert "TimeoutError" in error
+    assert link.counters.reconnects >= 1

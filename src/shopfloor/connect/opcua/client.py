@@ -57,6 +57,8 @@ PENDING_ROWS = 50_000
 """Rows gathered before the reader waits for the bus to take them."""
 KEEPALIVE_S = 10.0
 """How often an idle subscription tells us it is alive."""
+SESSION_TIMEOUT_MS = 60_000
+"""How long the server keeps our session after it last heard from us."""
 _ITEMS_PER_CALL = 1000
 
 
@@ -97,7 +99,8 @@ class OpcUaConnector(Connector):
             await client.connect()
             points, missing = await resolve(client, self.spec, self.log)
             subscription, refused = await self._subscribe(client, points)
-            self.points = tuple(p for p in points if p not in {m.point for m in refused})
+            unfollowed = {m.point for m in refused}
+            self.points = tuple(p for p in points if p not in unfollowed)
             self.connected()
             await self._report_missing([*missing, *refused])
             await self._receive(subscription, Rows(points), wake, lost)
@@ -115,6 +118,9 @@ class OpcUaConnector(Connector):
         )
         client.name = client.description = f"shopfloor {spec.name}"
         client.product_uri = "urn:shopfloor"
+        # A session orphaned by a crash of ours should not linger on the server for long;
+        # every reconnect makes a new one anyway.
+        client.session_timeout = SESSION_TIMEOUT_MS
         return client
 
     # -- subscribing ---------------------------------------------------------------------
