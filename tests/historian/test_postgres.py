@@ -462,3 +462,24 @@ def test_the_sql_path_filter_selects_exactly_what_the_pattern_matches(
     row = admin.execute(query, {**params, "candidate": path}).fetchone()
 
     assert row == (pat.matches(path),)
+
+
+# -- the benchmark ------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_quick_postgresql_benchmark_prints_a_report_for_docs(server: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.historian.postgres", "--quick", "--url", server],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("### PostgreSQL") == 1
+    assert "| append, points/s |" in run.stdout
+    assert "| query p95 after VACUUM (ANALYZE) (ms) |" in run.stdout
