@@ -76,6 +76,16 @@ def connector(server: AssetServer, bus: MemoryBus, **overrides: object) -> OpcUa
     return OpcUaConnector(spec(**fields), bus)
 
 
+async def backing_off(link: OpcUaConnector) -> str:
+    """Wait until the connector failed and backs off; its error, once it tried again."""
+    await link.wait_for(ConnectorState.BACKING_OFF, 10)
+    await link.wait_for(ConnectorState.CONNECTING, 10)
+    await link.wait_for(ConnectorState.BACKING_OFF, 10)
+    assert link.counters.reconnects >= 2
+    assert link.last_error is not None
+    return link.last_error
+
+
 async def test_values_source_timestamps_and_status_codes_arrive_under_their_paths(
     server: AssetServer,
 ) -> None:
@@ -148,6 +158,17 @@ async def test_configured_nodes_feed_tag_names_and_full_paths_and_missing_ones_s
     assert "BadNodeIdUnknown" in error
 
 
+async def test_a_connector_that_can_follow_none_of_its_nodes_keeps_retrying(
+    server: AssetServer,
+) -> None:
+    bus, _ = bus_and_subscription()
+    nodes = [OpcUaNodeSpec(node="ns=2;s=acme/no/such/node", tag="ghost")]
+    async with running(link := connector(server, bus, browse=None, nodes=nodes)):
+        error = await backing_off(link)
+    assert error.startswith("ConnectorError: nothing can be followed: node ns=2;s=acme/no/such")
+    assert "BadNodeIdUnknown" in error
+
+
 async def test_values_no_sample_can_hold_go_to_the_dead_letters(server: AssetServer) -> None:
     lab = await server.ua_server.nodes.objects.add_folder("ns=2;s=acme/lab", "2:lab")
     await lab.add_variable("ns=2;s=acme/lab/blob", "2:blob", b"\x00\x01", ua.VariantType.ByteString)
@@ -210,16 +231,6 @@ async def test_basic256sha256_sign_and_encrypt_with_generated_certificates_deliv
         await connected(link)
         await server.write(SampleBatch.of(f"{PRESS}/temperature", [T0 + 30_000], [99.5]))
         await collect(sub, has(f"{PRESS}/temperature", 99.5))
-
-
-async def backing_off(link: OpcUaConnector) -> str:
-    """Wait until the connector failed and backs off; its error, once it tried again."""
-    await link.wait_for(ConnectorState.BACKING_OFF, 10)
-    await link.wait_for(ConnectorState.CONNECTING, 10)
-    await link.wait_for(ConnectorState.BACKING_OFF, 10)
-    assert link.counters.reconnects >= 2
-    assert link.last_error is not None
-    return link.last_error
 
 
 async def test_a_client_certificate_the_server_does_not_trust_is_refused_and_retried(

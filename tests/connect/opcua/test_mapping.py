@@ -13,7 +13,7 @@ import pytest
 from asyncua import ua
 from pydantic import ValidationError
 
-from shopfloor.connect.opcua import certs, units
+from shopfloor.connect.opcua import OpcUaConnector, certs, units
 from shopfloor.connect.opcua.security import SecurityError, _client_pair
 from shopfloor.connect.opcua.values import (
     Point,
@@ -23,6 +23,7 @@ from shopfloor.connect.opcua.values import (
     ns_of,
     source_ns,
 )
+from shopfloor.connect.registry import driver_class
 from shopfloor.model.batch import Sample, SampleBatch, TextBatch
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.quality import StatusCode
@@ -190,6 +191,10 @@ def test_a_private_key_of_another_certificate_is_refused(
     with pytest.raises(ConfigError, match=r"does not belong to security\.certificate"):
         _client_pair(security)
     assert issubclass(SecurityError, Exception)
+
+
+def test_the_registry_builds_the_opcua_connector() -> None:
+    assert driver_class("opcua") is OpcUaConnector
 
 
 def spec(**fields: object) -> OpcUaConnectorSpec:

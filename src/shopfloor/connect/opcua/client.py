@@ -43,7 +43,7 @@ from asyncua.common.subscription import (
 from asyncua.ua.attribute_ids import AttributeIds
 
 from shopfloor.bus.base import Bus
-from shopfloor.connect.base import Connector
+from shopfloor.connect.base import Connector, ConnectorError
 from shopfloor.connect.deadletter import DeadLetterStore
 from shopfloor.connect.opcua.nodes import Missing, resolve
 from shopfloor.connect.opcua.security import hide_credentials_in_library_logs, secure
@@ -101,6 +101,9 @@ class OpcUaConnector(Connector):
             subscription, refused = await self._subscribe(client, points)
             unfollowed = {m.point for m in refused}
             self.points = tuple(p for p in points if p not in unfollowed)
+            if not self.points:
+                # Following nothing is a broken link: retry, resolving the nodes afresh.
+                raise ConnectorError(_summary([*missing, *refused], "nothing can be followed: "))
             self.connected()
             await self._report_missing([*missing, *refused])
             await self._receive(subscription, Rows(points), wake, lost)
@@ -180,9 +183,7 @@ class OpcUaConnector(Connector):
             self.log.warning("not following %s: %s", item.point.path, item.reason)
         for status in {m.status for m in missing}:
             await self.mark({m.point.path for m in missing if m.status == status}, status)
-        self.last_error = "; ".join(m.reason for m in missing[:3]) + (
-            f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
-        )
+        self.last_error = _summary(missing)
 
     # -- receiving -----------------------------------------------------------------------
     async def _receive(
@@ -234,6 +235,11 @@ class OpcUaConnector(Connector):
             await self.publish(texts, messages=0 if samples is not None else 1)
         for item in refused:
             await self.reject(item.reason, item.source, item.payload)
+
+
+def _summary(missing: Sequence[Missing], lead: str = "") -> str:
+    more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+    return lead + "; ".join(m.reason for m in missing[:3]) + more
 
 
 def _check(notification: ua.StatusChangeNotification) -> None:

@@ -74,7 +74,8 @@ log = logging.getLogger(__name__)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on now (the OS picks it)."""
+    """A TCP port nobody listens on now (the OS picks it; nothing reserves it until the
+    server binds, which is good enough for demos and tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
@@ -124,6 +125,10 @@ class AssetServer:
         self.users = dict(users or {})
         self.certificate = certificate or certs.generate_certificate(
             APPLICATION_URI, role="server", hostnames=(host,)
+        )
+        # The server's application URI must be the one its certificate names.
+        self.application_uri = certs.application_uri_of(self.certificate.certificate) or (
+            APPLICATION_URI
         )
         self.client = certs.generate_certificate(CLIENT_URI, role="client")
         """The client pair the face makes and trusts for its own connector."""
@@ -188,7 +193,7 @@ class AssetServer:
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("shopfloor twin")
-        await server.set_application_uri(APPLICATION_URI)
+        await server.set_application_uri(self.application_uri)
         server.set_security_policy(
             [_SECURE, ua.SecurityPolicyType.NoSecurity] if self.allow_unsecured else [_SECURE]
         )
