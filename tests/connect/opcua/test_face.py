@@ -78,6 +78,9 @@ async def test_the_face_serves_each_tags_newest_value_of_a_chunk_with_its_source
         await face.publish(out)
         seen = await collect(sub, all_of(newest(out)))
     assert {p.path for p in link.points} == set(face.twin.tree.select(f"{face.twin.line_path}/#"))
+    # Before the first chunk every tag waited for data, since the twin's start.
+    waiting = [s for s in seen if s.status == StatusCode.BAD_WAITING_FOR_INITIAL_DATA]
+    assert {s.source_ns for s in waiting} == {START_NS}
     served = newest(out)
     assert all(
         s.status == StatusCode.GOOD for s in seen if (s.path, s.source_ns, s.value) in served

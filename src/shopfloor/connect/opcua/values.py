@@ -272,10 +272,15 @@ def data_value(
     )
 
 
-def initial_value() -> ua.DataValue:
-    """What a variable holds before its first sample: no value, BadWaitingForInitialData."""
+def initial_value(since_ns: int | None = None) -> ua.DataValue:
+    """What a variable holds before its first sample: no value, BadWaitingForInitialData.
+
+    ``since_ns`` is the source time of that state (a simulation's start, say); without it
+    the value carries only the server time.
+    """
     return ua.DataValue(
         Value=ua.Variant(),
         StatusCode=_status(StatusCode.BAD_WAITING_FOR_INITIAL_DATA),
+        SourceTimestamp=None if since_ns is None else datetime_of(since_ns),
         ServerTimestamp=_now(),
     )

@@ -13,7 +13,8 @@
   press1/temperature``; properties append ``#`` and their name. A client that prefers not to
   rely on the index writes ``nsu=urn:shopfloor:uns;s=...``.
 
-Until a tag's first value arrives its variable holds ``BadWaitingForInitialData``. Each chunk
+Until a tag's first value arrives its variable holds ``BadWaitingForInitialData`` (with the
+twin's start as source time, for the face). Each chunk
 of the twin writes every tag's newest sample with its source timestamp and status code, so a
 subscribed client sees the twin's quality as it is.
 
@@ -117,8 +118,11 @@ class AssetServer:
         allow_unsecured: bool = False,
         users: Mapping[str, str] | None = None,
         pki_dir: Path | None = None,
+        start_ns: int | None = None,
     ) -> None:
         self.tree = tree
+        self.start_ns = start_ns
+        """Source time of the initial BadWaitingForInitialData values (None: none)."""
         self.host = host
         self.port = port
         self.allow_unsecured = allow_unsecured
@@ -233,7 +237,7 @@ class AssetServer:
         node = await parent.add_variable(
             nodeid, ua.QualifiedName(tag.name, self.namespace), _ZERO[variant], varianttype=variant
         )
-        await node.write_attribute(AttributeIds.Value, initial_value())
+        await node.write_attribute(AttributeIds.Value, initial_value(self.start_ns))
         await _describe(node, tag.description)
         info = eu_information(tag.unit)
         if info is not None:
@@ -327,6 +331,8 @@ class OpcUaServerFace:
 
     def __init__(self, twin: Twin, **server: Any) -> None:
         self.twin = twin
+        # Until the twin's first chunk, tags wait for data since the twin's (simulated) now.
+        server.setdefault("start_ns", twin.now_ns)
         self.server = AssetServer(twin.tree, **server)
 
     async def start(self) -> None:
