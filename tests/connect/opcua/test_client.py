@@ -245,6 +245,19 @@ async def test_a_client_certificate_the_server_does_not_trust_is_refused_and_ret
     assert link.state is ConnectorState.STOPPED
 
 
+async def test_a_private_key_that_does_not_belong_to_the_certificate_is_named(
+    server: AssetServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = certs.generate_certificate("urn:shopfloor:other", role="client")
+    monkeypatch.setenv("OTHER_KEY", other.private_key_pem().decode())
+    security = secured(TRUSTED, tmp_path, private_key=SecretRef(env="OTHER_KEY"))
+    bus, _ = bus_and_subscription()
+    async with running(link := connector(server, bus, security=security)):
+        error = await backing_off(link)
+    assert "security.private_key does not belong to security.certificate" in error
+    assert "PRIVATE KEY" not in error
+
+
 async def test_a_server_certificate_other_than_the_pinned_one_is_refused(
     server: AssetServer, tmp_path: Path
 ) -> None:

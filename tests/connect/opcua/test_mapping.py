@@ -14,7 +14,6 @@ from asyncua import ua
 from pydantic import ValidationError
 
 from shopfloor.connect.opcua import OpcUaConnector, certs, units
-from shopfloor.connect.opcua.security import SecurityError, _client_pair
 from shopfloor.connect.opcua.values import (
     Point,
     Rows,
@@ -27,8 +26,7 @@ from shopfloor.connect.registry import driver_class
 from shopfloor.model.batch import Sample, SampleBatch, TextBatch
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.quality import StatusCode
-from shopfloor.model.secrets import SecretRef
-from shopfloor.model.spec_opcua import OpcUaConnectorSpec, OpcUaSecuritySpec
+from shopfloor.model.spec_opcua import OpcUaConnectorSpec
 from shopfloor.sim.faces.opcua import newest_rows
 
 T = dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
@@ -178,19 +176,6 @@ def test_unreadable_keys_and_certificates_are_named_without_quoting_them() -> No
     assert "TOPSECRETBYTES" not in str(caught.value)
     with pytest.raises(ConfigError, match="server certificate: not a PEM or DER"):
         certs.load_certificate(b"junk", "server certificate")
-
-
-def test_a_private_key_of_another_certificate_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    one = certs.generate_certificate("urn:a", role="client")
-    other = certs.generate_certificate("urn:b", role="client")
-    cert_path, _ = one.write(tmp_path, "one")
-    monkeypatch.setenv("OTHER_KEY", other.private_key_pem().decode())
-    security = OpcUaSecuritySpec(certificate=str(cert_path), private_key=SecretRef(env="OTHER_KEY"))
-    with pytest.raises(ConfigError, match=r"does not belong to security\.certificate"):
-        _client_pair(security)
-    assert issubclass(SecurityError, Exception)
 
 
 def test_the_registry_builds_the_opcua_connector() -> None:
