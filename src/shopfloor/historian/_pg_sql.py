@@ -71,7 +71,7 @@ def raw_sql(table: str) -> sql.Composed:
     most (NULL: all). Columns: rank (from 1), ts, recv, value, status."""
     return sql.SQL(
         "SELECT sel.rank, s.ts, s.recv, s.value, s.status FROM " + _SELECTION + " JOIN {} s"
-        " ON s.tag_id = sel.tag_id WHERE s.ts >= %(start)s AND s.ts < %(end)s"
+        " ON s.tag_id = sel.tag_id WHERE s.ts >= %(start)s::bigint AND s.ts < %(end)s::bigint"
         " ORDER BY sel.rank, s.ts LIMIT %(limit)s"
     ).format(sql.Identifier(table))
 
