@@ -33,6 +33,7 @@ from shopfloor.model.quality import Quality, StatusCode, quality_of
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # OPC UA encodes "no time" as 1601-01-01 (DateTime 0); anything before 1970 is no real time.
 _NO_TIME_BEFORE = _EPOCH
+_SHOWN_CHARS = 4096  # of a refused value's repr kept as the dead letter's payload
 
 
 def ns_of(time: dt.datetime) -> int:
@@ -203,7 +204,8 @@ class Rows:
         try:
             number = math.nan if value is None else as_number(value)
         except UnsupportedValueError as exc:
-            self.refused.append(Refused(str(exc), point.node_id.to_string(), repr(value).encode()))
+            shown = repr(value)[:_SHOWN_CHARS].encode()
+            self.refused.append(Refused(str(exc), point.node_id.to_string(), shown))
             return
         self._numeric.add(self._numeric.slot(point.path), when, receive_ns, status, number)
 
