@@ -9,6 +9,7 @@ text that the historian runs for a mean downsample (same table name, same tag id
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -40,6 +41,7 @@ class Side:
     query_ms: list[float] = field(default_factory=list)
     first_means: list[float] = field(default_factory=list)
     peak_rss_bytes: int = 0
+    load_before: str = field(default_factory=lambda: f"{os.getloadavg()[0]:.1f}")
 
     @property
     def points_per_s(self) -> float:

@@ -33,6 +33,11 @@ def machine() -> str:
     )
 
 
+def load() -> str:
+    """The 1-minute load average: above the core count, other work shared the CPUs."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def _yes(ok: bool) -> str:
     return "**met**" if ok else "**missed**"
 
@@ -67,6 +72,9 @@ def markdown(work: Workload, ours: Side, plain: Side, command: str, flush_rows: 
         "",
         f"- Date: {date}",
         f"- Machine: {machine()}",
+        f"- Load average (1 min) before each side, historian / plain: {ours.load_before}"
+        f" / {plain.load_before}; after the run: {load()} (the machine is shared; a load"
+        " above the core count means other work competed for the CPUs)",
         f"- Command: `{command}`",
         f"- Workload: {work.tags:,} tags at 1 Hz for {work.batches * work.batch_seconds:,} s"
         f" = {work.points:,} points, appended in time order across tags,"
