@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -100,7 +101,9 @@ class Metrics:
     """The metrics of one payload, one numpy column per attribute.
 
     ``names`` is None when no metric has a name (data messages use aliases); absent
-    attributes read as 0 (``alias``, ``datatype``, ``field``) or -1 (``timestamp_ms``).
+    attributes read as 0 (``alias``, ``datatype``, ``field``) or -1 (timestamps).
+    ``timestamps`` is a column, or one int when every metric has that timestamp (a scan
+    cycle; the fast path finds this without building a column).
     ``number`` holds float, double and boolean values (NaN elsewhere), ``integer`` the raw
     bits of int and long values, ``text`` the string values by row.
     """
@@ -108,7 +111,7 @@ class Metrics:
     names: tuple[str, ...] | None
     alias: UInt64s
     has_alias: Bools
-    timestamp_ms: Int64s
+    timestamps: Int64s | int
     datatype: UInt8s
     field: UInt8s
     is_null: Bools
@@ -118,6 +121,12 @@ class Metrics:
 
     def __len__(self) -> int:
         return len(self.alias)
+
+    @cached_property
+    def timestamp_ms(self) -> Int64s:
+        """Each metric's timestamp in ms, -1 where it has none."""
+        stamps = self.timestamps
+        return np.full(len(self), stamps, np.int64) if isinstance(stamps, int) else stamps
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,7 +166,7 @@ def decode(data: bytes) -> Payload:
             names=tuple(names) if any(names) else None,
             alias=np.array(alias, np.uint64),
             has_alias=np.array(has_alias, bool),
-            timestamp_ms=np.array(ts, np.int64),
+            timestamps=np.array(ts, np.int64),
             datatype=np.array(dtype, np.uint8),
             field=np.array(field, np.uint8),
             is_null=np.array(null, bool),

@@ -66,6 +66,19 @@ class Topic:
 
 def parse_topic(topic: str) -> Topic | None:
     """The parts of a Sparkplug topic, or None when it is not one (or is a STATE topic)."""
+    found = _PARSED.get(topic, _UNSEEN)
+    if found is _UNSEEN:
+        if len(_PARSED) >= 100_000:
+            _PARSED.clear()
+        found = _PARSED[topic] = _parse(topic)
+    return found if isinstance(found, Topic) else None
+
+
+_UNSEEN = object()
+_PARSED: dict[str, object] = {}  # edge nodes use few topics, over and over
+
+
+def _parse(topic: str) -> Topic | None:
     parts = topic.split("/")
     if len(parts) not in (4, 5) or parts[0] != NAMESPACE:
         return None

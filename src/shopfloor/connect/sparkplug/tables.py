@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,11 +39,14 @@ from shopfloor.model.quality import StatusCode
 Index = npt.NDArray[np.intp]
 Int32s = npt.NDArray[np.int32]
 UInt32s = npt.NDArray[np.uint32]
+Stamps = npt.NDArray[np.int64] | int  # a column, or one time for every row
 MAX_MS = 9_223_372_036_853  # the last millisecond whose nanoseconds fit in int64 (year 2262)
 _NUMERIC, _TEXT, _SKIP = 0, 1, 2
 _CONTROL = ("Node Control/", "Device Control/")
-_FLOATING = (ValueField.FLOAT, ValueField.DOUBLE, ValueField.BOOLEAN)
-_INTEGER = (ValueField.INT, ValueField.LONG)
+# Plain ints, not enum members: plans compare them once per metric.
+_NONE, _STRING = int(ValueField.NONE), int(ValueField.STRING)
+_FLOATING = frozenset(int(f) for f in (ValueField.FLOAT, ValueField.DOUBLE, ValueField.BOOLEAN))
+_INTEGER = frozenset(int(f) for f in (ValueField.INT, ValueField.LONG))
 _MAX_SIZES = 64  # payload sizes whose layouts a table keeps
 
 
@@ -101,8 +105,7 @@ class Rows:
     """Samples gathered from many messages, published as one batch of each kind."""
 
     def __init__(self) -> None:
-        self.num: list[tuple[Int32s, npt.NDArray[np.int64], npt.NDArray[np.float64], UInt32s]]
-        self.num = []
+        self.num: list[tuple[Int32s, Stamps, npt.NDArray[np.float64], UInt32s]] = []
         self.text: list[tuple[Int32s, npt.NDArray[np.int64], list[str], UInt32s]] = []
         self.count = 0
 
@@ -114,14 +117,41 @@ class Rows:
             fallback = receive_ms
         if len(plan.num_rows):
             values = _values(plan, m)
-            stamps = m.timestamp_ms if plan.direct else m.timestamp_ms[plan.num_rows]
+            stamps = m.timestamps if plan.direct else m.timestamp_ms[plan.num_rows]
             self.num.append((plan.num_tags, _sane(stamps, fallback), values, plan.num_status))
             self.count += len(values)
         if len(plan.text_rows):
             texts = [m.text.get(int(r), "") for r in plan.text_rows]
-            stamps = _sane(m.timestamp_ms[plan.text_rows], fallback)
-            self.text.append((plan.text_tags, stamps, texts, plan.text_status))
+            times = _sane(m.timestamp_ms[plan.text_rows], fallback)
+            assert not isinstance(times, int)
+            self.text.append((plan.text_tags, times, texts, plan.text_status))
             self.count += len(texts)
+
+    def add_many(self, plan: Plan, scans: wire.Scans, receive_ms: int) -> None:
+        """The samples of many payloads of one shape, decoded together (no text rows)."""
+        n, k = len(scans), len(plan.num_rows)
+        if not n or not k:
+            return
+        if plan.direct:
+            values = scans.number.reshape(-1)
+        else:
+            picked = scans.number[:, plan.num_rows]
+            if len(plan.int_rows) and scans.integer is not None:
+                raw = scans.integer[:, plan.num_rows[plan.int_rows]].reshape(-1)
+                kinds = np.tile(plan.int_types, n)
+                picked[:, plan.int_rows] = integers_as_numbers(raw, kinds).reshape(n, -1)
+            if len(plan.null_rows):
+                picked[:, plan.null_rows] = np.nan
+            values = picked.reshape(-1)
+        fallback = _fallbacks(scans.payload_ms, n, receive_ms)
+        stamps = scans.stamps
+        if stamps.ndim == 1:  # one time per scan
+            stamps = np.repeat(_sane_many(stamps, fallback), k)
+        else:
+            stamps = _sane_many(stamps[:, plan.num_rows], fallback[:, None]).reshape(-1)
+        tags, status = np.tile(plan.num_tags, n), np.tile(plan.num_status, n)
+        self.num.append((tags, stamps, values, status))
+        self.count += n * k
 
     def take(
         self, numeric: tuple[str, ...], text: tuple[str, ...], receive_ns: int
@@ -144,8 +174,23 @@ def _values(plan: Plan, m: Metrics) -> npt.NDArray[np.float64]:
     return values
 
 
-def _sane(stamps: npt.NDArray[np.int64], fallback: int) -> npt.NDArray[np.int64]:
+def _fallbacks(payload_ms: list[int] | None, n: int, receive_ms: int) -> npt.NDArray[np.int64]:
+    """Each payload's own timestamp where sane, else the receive time."""
+    if payload_ms is None:
+        return np.full(n, receive_ms, np.int64)
+    stamps = np.array(payload_ms, np.uint64)
+    return np.where(stamps > MAX_MS, receive_ms, stamps).astype(np.int64)
+
+
+def _sane_many(stamps: npt.NDArray[np.int64], fallback: npt.NDArray[np.int64]) -> Any:
+    bad = stamps.view(np.uint64) > MAX_MS
+    return np.where(bad, fallback, stamps) if bad.any() else stamps
+
+
+def _sane(stamps: Stamps, fallback: int) -> Stamps:
     """Timestamps, with absent (-1) and impossible ones replaced by ``fallback``."""
+    if isinstance(stamps, int):
+        return stamps if 0 <= stamps <= MAX_MS else fallback
     bad = stamps.view(np.uint64) > MAX_MS
     if bad.any():
         return np.where(bad, fallback, stamps)
@@ -153,20 +198,33 @@ def _sane(stamps: npt.NDArray[np.int64], fallback: int) -> npt.NDArray[np.int64]
 
 
 def _numeric_batch(
-    parts: list[tuple[Int32s, npt.NDArray[np.int64], npt.NDArray[np.float64], UInt32s]],
+    parts: list[tuple[Int32s, Stamps, npt.NDArray[np.float64], UInt32s]],
     paths: tuple[str, ...],
     receive_ns: int,
 ) -> SampleBatch | None:
     if not parts:
         return None
-    tags, stamps, values, status = (np.concatenate(col) for col in zip(*parts, strict=True))
+    tag_parts, stamps, values, status = zip(*parts, strict=True)
+    tags = np.concatenate(tag_parts)
     return SampleBatch(
         paths=paths,
         tag=tags,
-        source_ns=stamps * 1_000_000,
+        source_ns=_stamp_column(stamps, [len(v) for v in values]) * 1_000_000,
         receive_ns=np.full(len(tags), receive_ns, np.int64),
-        status=status,
-        value=values,
+        status=np.concatenate(status),
+        value=np.concatenate(values),
+    )
+
+
+def _stamp_column(stamps: Sequence[Stamps], counts: list[int]) -> npt.NDArray[np.int64]:
+    """One column of the parts' timestamps; parts that share one time take one op in all."""
+    if all(isinstance(s, int) for s in stamps):
+        return np.repeat(np.array(stamps, np.int64), counts)
+    return np.concatenate(
+        [
+            np.full(n, s, np.int64) if isinstance(s, int) else s
+            for s, n in zip(stamps, counts, strict=True)
+        ]
     )
 
 
@@ -227,51 +285,72 @@ class MetricTable:
 
         In a ``birth``, a null metric only declares itself: it gives no sample.
         """
-        rows: dict[int, list[int]] = {_NUMERIC: [], _TEXT: []}
+        fields, nulls = m.field.tolist(), m.is_null.tolist()
+        slots = self._slots(m)
+        num: list[int] = []
+        text: list[int] = []
         unknown = skipped = 0
-        for i in range(len(m)):
-            slot = self._slot(m, i)
+        for i, slot in enumerate(slots):
             if slot is None:
                 unknown += 1
-            elif birth and m.is_null[i]:
+            elif birth and nulls[i]:
                 continue
-            elif self._kind[slot] == _SKIP or not _usable(m, i, self._kind[slot]):
+            elif not _usable(self._kind[slot], fields[i], nulls[i]):
                 skipped += 1
             else:
-                rows[self._kind[slot]].append(i)
-        return self._plan(m, rows[_NUMERIC], rows[_TEXT], unknown, skipped)
+                (text if self._kind[slot] == _TEXT else num).append(i)
+        return self._plan(m, slots, fields, nulls, num, text, unknown, skipped)
 
-    def _slot(self, m: Metrics, i: int) -> int | None:
-        if m.has_alias[i]:
-            slot = self._by_alias.get(int(m.alias[i]))
-            if slot is not None:
-                return slot
-        if m.names is not None and m.names[i]:
-            return self._by_name.get(m.names[i])
-        return None
+    def _slots(self, m: Metrics) -> list[int | None]:
+        """The declared metric behind each row: by alias, else by name."""
+        names = m.names or ("",) * len(m)
+        by_alias, by_name = self._by_alias, self._by_name
+        slots: list[int | None] = []
+        for alias, has_alias, name in zip(
+            m.alias.tolist(), m.has_alias.tolist(), names, strict=True
+        ):
+            slot = by_alias.get(alias) if has_alias else None
+            if slot is None and name:
+                slot = by_name.get(name)
+            slots.append(slot)
+        return slots
 
     def _plan(
-        self, m: Metrics, num: list[int], text: list[int], unknown: int, skipped: int
+        self,
+        m: Metrics,
+        slots: list[int | None],
+        fields: list[int],
+        nulls: list[bool],
+        num: list[int],
+        text: list[int],
+        unknown: int,
+        skipped: int,
     ) -> Plan:
-        slots = [self._slot(m, i) or 0 for i in num]
-        null = [j for j, i in enumerate(num) if m.is_null[i] or m.field[i] == ValueField.NONE]
-        ints = [j for j, i in enumerate(num) if m.field[i] in _INTEGER and j not in set(null)]
-        floating = all(m.field[i] in _FLOATING for i in num) and not null
-        text_slots = [self._slot(m, i) or 0 for i in text]
+        numeric = [slots[i] or 0 for i in num]  # known rows: never None here
+        null = [j for j, i in enumerate(num) if nulls[i] or fields[i] == _NONE]
+        ints = [j for j, i in enumerate(num) if fields[i] in _INTEGER and not nulls[i]]
+        floating = all(fields[i] in _FLOATING for i in num) and not null
         return Plan(
             num_rows=np.array(num, np.intp),
-            num_tags=np.array([self._tag[s] for s in slots], np.int32),
+            num_tags=np.array([self._tag[s] for s in numeric], np.int32),
             num_status=_status(len(num), null),
             int_rows=np.array(ints, np.intp),
-            int_types=np.array([self._type[slots[j]] for j in ints], np.uint8),
+            int_types=np.array([self._type[numeric[j]] for j in ints], np.uint8),
             null_rows=np.array(null, np.intp),
             text_rows=np.array(text, np.intp),
-            text_tags=np.array([self._tag[s] for s in text_slots], np.int32),
+            text_tags=np.array([self._tag[slots[i] or 0] for i in text], np.int32),
             text_status=_status(len(text), [j for j, i in enumerate(text) if i not in m.text]),
             unknown=unknown,
             skipped=skipped,
             direct=floating and len(num) == len(m) and len(m) > 0,
         )
+
+    def shape(self, size: int) -> tuple[wire.Layout, Plan] | None:
+        """A learned layout of payloads of ``size`` that many can be decoded by at once."""
+        for layout, plan in self._shapes.get(size, ()):
+            if layout.bulk and not len(plan.text_rows):
+                return layout, plan
+        return None
 
     def decode(self, data: bytes) -> tuple[Payload, Plan]:
         """Decode a data payload of this node or device, by a learned layout when one fits.
@@ -323,11 +402,12 @@ def _declare(
     return _SKIP, -1
 
 
-def _usable(m: Metrics, i: int, kind: int) -> bool:
-    field = m.field[i]
-    if kind == _TEXT:
-        return field in (ValueField.STRING, ValueField.NONE) or bool(m.is_null[i])
-    return field in (*_FLOATING, *_INTEGER, ValueField.NONE) or bool(m.is_null[i])
+def _usable(kind: int, field: int, null: bool) -> bool:
+    if kind == _SKIP:
+        return False
+    if null or field == _NONE:
+        return True
+    return field == _STRING if kind == _TEXT else field in _FLOATING or field in _INTEGER
 
 
 def _status(n: int, bad: Sequence[int]) -> UInt32s:
