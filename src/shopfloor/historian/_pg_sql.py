@@ -68,10 +68,14 @@ _SELECTION = "unnest(%(ids)s::integer[]) WITH ORDINALITY AS sel(tag_id, rank)"
 
 def raw_sql(table: str) -> sql.Composed:
     """Samples of the selection in ``[start, end)``, by rank then time, ``limit`` rows at
-    most (NULL: all). Columns: rank (from 1), ts, recv, value, status."""
+    most (NULL: all). Columns: rank (from 1), ts, recv, value, status.
+
+    Each tag's rows are one ordered range of the primary key, cut at ``limit`` before the
+    tags are merged, so a small limit reads few rows however long the range."""
     return sql.SQL(
-        "SELECT sel.rank, s.ts, s.recv, s.value, s.status FROM " + _SELECTION + " JOIN {} s"
-        " ON s.tag_id = sel.tag_id WHERE s.ts >= %(start)s::bigint AND s.ts < %(end)s::bigint"
+        "SELECT sel.rank, s.ts, s.recv, s.value, s.status FROM " + _SELECTION + " CROSS JOIN"
+        " LATERAL (SELECT ts, recv, value, status FROM {} WHERE tag_id = sel.tag_id"
+        " AND ts >= %(start)s::bigint AND ts < %(end)s::bigint ORDER BY ts LIMIT %(limit)s) s"
         " ORDER BY sel.rank, s.ts LIMIT %(limit)s"
     ).format(sql.Identifier(table))
 
