@@ -225,3 +225,41 @@ async def test_the_host_answers_an_offline_state_on_its_topic_with_online(
     await eventually(lambda: len(listener.on(topic)) == 3, what="STATE online again")
     await listener.close()
     assert json.loads(listener.on(topic)[2].payload)["online"] is True
+
+
+async def test_a_burst_of_data_reads_the_same_as_one_message_at_a_time(
+    make_host: MakeHost, edge: RawEdge, collector: Collector, broker: str
+) -> None:
+    listener = Listener(broker)
+    await listener.start(edge.topic("NCMD"))
+    host = await born(make_host, edge)
+
+    def scan(k: int, alias: int = 1) -> list[OutMetric]:
+        return [
+            OutMetric(None, alias, DataType.DOUBLE, k * 0.5, T0 + k),
+            OutMetric(None, 2, DataType.UINT64, k, T0 + k),
+            OutMetric(None, 4, DataType.INT16, -k, T0 + k),
+            OutMetric(None, 5, DataType.BOOLEAN, k % 2 == 0, T0 + k),
+        ]
+
+    for k in range(1, 121):
+        # k = 60: same size, another alias (unknown); k = 90 skips a seq number.
+        await edge.send(
+            "DDATA",
+            scan(k, 7 if k == 60 else 1),
+            device="press",
+            seq=(k + 2 if k >= 90 else k + 1) % 256,
+        )
+    g = edge.group
+    await eventually(lambda: len(collector.of(path(g, "count"))) == 121, what="every scan")
+    await listener.close()
+    temps = collector.of(path(g, "temp"))[1:]
+    assert [t for t, _, _ in temps] == [(T0 + k) * MS for k in range(1, 121) if k != 60]
+    assert [v for _, v, _ in temps] == [k * 0.5 for k in range(1, 121) if k != 60]
+    assert [v for _, v, _ in collector.of(path(g, "level"))[1:]] == [-k for k in range(1, 121)]
+    assert [v for _, v, _ in collector.of(path(g, "running"))[1:]] == [
+        float(k % 2 == 0) for k in range(1, 121)
+    ]
+    assert host.stats.unknown_metrics == 1
+    assert host.stats.seq_gaps == 1
+    assert listener.on(edge.topic("NCMD"))

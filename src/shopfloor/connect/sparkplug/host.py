@@ -169,13 +169,13 @@ class SparkplugHost(Connector):
                 run.append(data)
                 continue
             if run:
-                await self._bulk(run, now_ns)
+                await self._data_run(run, now_ns)
                 run = []
             await self._one(message, now_ns)
             if self._rows.count >= _FLUSH_ROWS:
                 await self._flush(now_ns)
         if run:
-            await self._bulk(run, now_ns)
+            await self._data_run(run, now_ns)
         await self._flush(now_ns)
 
     async def _one(self, message: Message, now_ns: int) -> None:
@@ -207,9 +207,21 @@ class SparkplugHost(Connector):
             return None
         return _Data(message, topic, node, table, *shape)
 
+    async def _data_run(self, run: list[_Data], now_ns: int) -> None:
+        """A run of data messages together; should that fail, one by one."""
+        mark = self._rows.mark()
+        try:
+            await self._bulk(run, now_ns)
+        except Exception as exc:  # a bug of the fast path must not lose the messages
+            self.log.warning("decoding %d messages together failed: %r", len(run), exc)
+            self._rows.undo(mark)
+            for data in run:
+                await self._one(data.message, now_ns)
+
     async def _bulk(self, run: list[_Data], now_ns: int) -> None:
         """Decode a run of data messages shape by shape, then check seq in arrival order."""
         seqs: list[int | None] = [None] * len(run)
+        used = [True] * len(run)
         retry: list[int] = []
         shapes: dict[int, list[int]] = {}
         for i, data in enumerate(run):
@@ -226,22 +238,35 @@ class SparkplugHost(Connector):
                 seqs[i] = seq
             self._rows.add_many(first.plan, scans, now_ns // _MS)
             self.stats.skipped_metrics += first.plan.skipped * len(read)
-            if first.plan.unknown:
-                self.stats.unknown_metrics += first.plan.unknown * len(read)
-                await self._rebirth(first.topic, "unknown metric alias")
+            for i in read:
+                used[i] = await self._aliases_known(run[i], first.plan)
         for i in sorted(retry):  # another shape after all: the one-by-one way
             try:
                 payload, plan = run[i].table.decode(run[i].message.payload)
             except PayloadError as exc:
                 await self.reject(str(exc), run[i].message.topic, run[i].message.payload)
-                seqs[i] = -1
+                used[i], seqs[i] = False, -1
                 continue
             seqs[i] = payload.seq
             self._take(plan, payload, now_ns)
-        for data, seq in zip(run, seqs, strict=True):
+            used[i] = await self._aliases_known(run[i], plan)
+        for data, seq, counted in zip(run, seqs, used, strict=True):
+            self._used += counted
             if seq != -1:
-                self._used += 1
                 await self._sequence(data.node, seq)
+
+    async def _aliases_known(self, data: _Data, plan: Plan) -> bool:
+        """Unknown aliases ask for a rebirth; a message of nothing but them is a dead letter.
+        True when the message was of use."""
+        if not plan.unknown:
+            return True
+        self.stats.unknown_metrics += plan.unknown
+        await self._rebirth(data.topic, "unknown metric alias")
+        if plan.empty:
+            reason = f"{plan.unknown} metrics with unknown aliases"
+            await self.reject(reason, data.message.topic, data.message.payload)
+            return False
+        return True
 
     async def _dispatch(self, message: Message, now_ns: int) -> bool:
         """Handle one message; True when it counts as an edge node's message (our own STATE

@@ -153,6 +153,15 @@ class Rows:
         self.num.append((tags, stamps, values, status))
         self.count += n * k
 
+    def mark(self) -> tuple[int, int, int]:
+        """Where the gathered samples end now (see :meth:`undo`)."""
+        return len(self.num), len(self.text), self.count
+
+    def undo(self, mark: tuple[int, int, int]) -> None:
+        """Drop what was added since ``mark``."""
+        del self.num[mark[0] :], self.text[mark[1] :]
+        self.count = mark[2]
+
     def take(
         self, numeric: tuple[str, ...], text: tuple[str, ...], receive_ns: int
     ) -> tuple[SampleBatch | None, TextBatch | None]:

@@ -260,9 +260,10 @@ class Layout:
         self._no_ints = np.zeros(len(metrics), np.uint64)
         self._no_ints.flags.writeable = False
         self._same_time = _same_time(self._times)
+        self.bulk = not self._strings
+        """Whether :meth:`decode_many` can read this layout (it has no strings)."""
         varints = (self._times, self._ints)
-        self.bulk = not self._strings and all(g is None or g.uniform for g in varints)
-        """Whether :meth:`decode_many` can read this layout (no strings, even varints)."""
+        self._uneven = any(g is not None and not g.uniform for g in varints)
 
     def _varint_gather(self, spans: Sequence[tuple[int, tuple[int, int] | None]]) -> _Gather | None:
         present = [(row, span) for row, span in spans if span is not None]
@@ -333,6 +334,11 @@ class Layout:
         ok = ((block & self._mask_row) == self._expect_row).all(axis=1)
         good = block if ok.all() else np.ascontiguousarray(block[ok])
         n, k = len(good), len(self)
+        if not n:
+            empty = np.zeros((0, k))
+            return Scans(ok, [], [], np.zeros(0, np.int64), empty, None)
+        if self._uneven:  # short varints' index rows point one past the end: a zero there
+            good = np.concatenate([good, np.zeros((n, 1), np.uint8)], axis=1)
         number = self._many_numbers(good, n, k)
         integer = None
         if self._ints is not None:
@@ -368,9 +374,8 @@ class Layout:
                 continue
             if gather.strided is not None:
                 offset, stride = gather.strided
-                values: Any = np.ndarray(
-                    (n, len(gather.rows)), dtype, good, offset, (self.size, stride)
-                )
+                shape, strides = (n, len(gather.rows)), (good.shape[1], stride)
+                values: Any = np.ndarray(shape, dtype, good, offset, strides)
             else:
                 values = np.ascontiguousarray(good[:, gather.index]).view(dtype).reshape(n, -1)
             out[:, gather.rows] = values

@@ -1,0 +1,1 @@
+"""Sparkplug B ingest benchmark: broker to historian, against the broker's ceiling."""
