@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +14,7 @@ from pymodbus.pdu import ModbusPDU
 
 from shopfloor.bus import MemoryBus, MemorySubscription
 from shopfloor.connect import ConnectorState, MemoryDeadLetters
-from shopfloor.connect.modbus.poller import EXCEPTION_STATUS, ModbusPoller
+from shopfloor.connect.modbus.poller import EXCEPTION_STATUS, ModbusPoller, honour_cancellation
 from shopfloor.model.quality import StatusCode
 from shopfloor.model.spec_modbus import ModbusConnectorSpec
 
@@ -190,3 +192,26 @@ async def test_a_float_that_is_not_a_number_is_kept_and_marked_bad() -> None:
     assert math.isnan(values[f"{ASSET}/press3/a"][0])
     assert values[f"{ASSET}/press3/a"][1] == StatusCode.BAD
     assert values[f"{ASSET}/press3/b"] == (1.0, StatusCode.GOOD)
+
+
+async def test_a_cancellation_that_wait_for_swallowed_still_ends_the_poll_loop() -> None:
+    # Python 3.11's wait_for returns the result when the awaited future completes in the
+    # same loop iteration as the cancellation; pymodbus awaits every response that way.
+    async def poll_once() -> None:
+        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def answer_and_cancel() -> None:
+            answer.set_result(1)
+            task.cancel()
+
+        asyncio.get_running_loop().call_soon(answer_and_cancel)
+        with contextlib.suppress(asyncio.CancelledError):  # 3.12 raises; 3.11 returns 1
+            await asyncio.wait_for(answer, timeout=1)
+        honour_cancellation()
+
+    task = asyncio.create_task(poll_once())
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()

@@ -19,6 +19,7 @@ Failures stay as narrow as they are:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,19 @@ class _Reader:
             group.decode_into(words, values)
 
 
+def honour_cancellation() -> None:
+    """Raise ``CancelledError`` if this task was asked to stop.
+
+    On Python 3.11, ``asyncio.wait_for`` (which pymodbus awaits each response with) drops a
+    cancellation that arrives together with the response; the request then returns as if
+    nothing happened. The request stays counted in ``Task.cancelling()``, so checking it
+    once per poll makes :meth:`Connector.stop` end the session every time.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _check_length(got: int, request: ReadRequest) -> None:
     # Coil responses come in whole bytes, so more bits than asked for are normal.
     if got < request.count:
@@ -168,6 +182,7 @@ class ModbusPoller(Connector):
     async def _poll_forever(self, client: AsyncModbusTcpClient) -> None:
         interval_ns = round(self.spec.poll_interval * 1e9)
         while True:
+            honour_cancellation()
             started = self.clock.now_ns()
             await self.publish_poll(client)
             spent = self.clock.now_ns() - started
