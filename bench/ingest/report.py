@@ -74,7 +74,8 @@ def markdown(groups: list[list[Result]], command: str, broker: str) -> str:
         "## bench/ingest",
         "",
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {machine()}",
+        f"- Machine: {machine()}; 1-minute load average {os.getloadavg()[0]:.1f} at the"
+        " end (other work on the machine takes CPU from every process of the run)",
         f"- Command: `{command}`",
         f"- Broker: {broker}; QoS 0.",
         f"- Workload: one edge node with {first.devices} devices, Sparkplug B DDATA of N Double"

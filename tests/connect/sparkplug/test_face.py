@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from shopfloor.connect.sparkplug.codec import BD_SEQ, REBIRTH, DataType, OutMetric, decode, encode
+from shopfloor.model.plant import parse_plant
 from shopfloor.model.quality import StatusCode
 from shopfloor.sim import Twin, default_plant
 from shopfloor.sim.faces.sparkplug import SparkplugEdgeFace
@@ -144,3 +145,41 @@ def test_the_connector_spec_maps_the_edge_node_to_its_line() -> None:
     assert spec.host_id == "shopfloor"
     assert spec.mapping.nodes == {"stuttgart/line1": "acme/stuttgart/fabrication/line1"}
     assert spec.mapping.prefix == "acme"
+
+
+CELLS = """
+version: 1
+enterprise:
+  name: acme
+  sites:
+    - name: s1
+      lines:
+        - name: line1
+          cells:
+            - name: cellA
+              machines:
+                - {name: press1, kind: stamping_press}
+            - name: cellB
+              machines:
+                - {name: cnc1, kind: cnc_mill}
+sim:
+  line: acme/s1/line1
+  stations:
+    - {name: stamping, machines: [press1], buffer: 5}
+    - {name: machining, machines: [cnc1], buffer: 5}
+  products:
+    - {name: p, routing: [stamping, machining]}
+"""
+
+
+def test_a_line_with_cells_gets_one_edge_node_per_cell() -> None:
+    twin = Twin.from_plant(parse_plant(CELLS), seed=1, start_ns=START_NS)
+    face = SparkplugEdgeFace(twin, broker="mqtt://127.0.0.1:1883")
+    assert [(n.id, sorted(n.devices)) for n in face.nodes] == [
+        ("cellA", ["press1"]),
+        ("cellB", ["cnc1"]),
+    ]
+    assert face.connector_spec("x").mapping.nodes == {
+        "s1/cellA": "acme/s1/line1/cellA",
+        "s1/cellB": "acme/s1/line1/cellB",
+    }
