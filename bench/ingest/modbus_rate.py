@@ -48,10 +48,12 @@ class Result:
 
     @property
     def samples_per_s(self) -> float:
+        """Samples that reached the subscriber, per second."""
         return self.samples / self.seconds
 
     @property
     def polls_per_s(self) -> float:
+        """Complete polls (every request once) per second."""
         return self.polls / self.seconds
 
 

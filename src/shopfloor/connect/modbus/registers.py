@@ -80,6 +80,7 @@ class Point:
 
     @property
     def span(self) -> Span:
+        """Where the value lives, for request planning."""
         return Span(self.kind, self.address, self.width)
 
     def describe(self) -> str:
