@@ -108,3 +108,23 @@ async def test_a_restarted_face_serves_the_same_values_on_the_same_port(twin: Tw
     good = f"{twin.machines[0].path}/good_count"
     assert twin.status()[0].good > 0
     assert by_path(batch)[good][0] == twin.status()[0].good
+
+
+async def test_before_the_first_chunk_the_face_serves_the_machines_present_states(
+    twin: Twin,
+) -> None:
+    face = ModbusServerFace(twin, poll_interval=0.05)
+    await face.start()
+    bus = MemoryBus()
+    sub = bus.subscribe("#")
+    poller = ModbusPoller(face.connector_spec("twin-modbus"), bus)
+    await poller.start()
+    try:
+        batch = await next_batch(sub, lambda b: True)
+    finally:
+        await poller.stop()
+        await face.stop()
+    read = by_path(batch)
+    assert [read[f"{m.path}/state"][0] for m in twin.status()] == [
+        float(m.state.code) for m in twin.status()
+    ]

@@ -145,7 +145,24 @@ class ModbusServerFace:
             ],
             np.intp,
         )
+        self._take_status()
         self._server: ModbusTcpServer | None = None
+
+    def _take_status(self) -> None:
+        """Serve each machine's present state and counts until the first chunk arrives.
+
+        A PLC never reports state 0 (no such state); the other values start at 0.
+        """
+        for machine in self.twin.status():
+            for tag, value in (
+                ("state", machine.state.code),
+                ("good_count", machine.good),
+                ("scrap_count", machine.scrap),
+            ):
+                entry = self._index.get(f"{machine.path}/{tag}")
+                if entry is not None:
+                    self._values[entry] = value
+        self._derive_running()
 
     def _select(self, kind: RegisterKind, value_type: RegisterType) -> npt.NDArray[np.intp]:
         chosen = [i for i, e in enumerate(self._entries) if (e.kind, e.type) == (kind, value_type)]
@@ -219,6 +236,9 @@ class ModbusServerFace:
             entry = self._index.get(batch.paths[batch.tag[row]])
             if entry is not None:
                 self._values[entry] = batch.value[row]
+        self._derive_running()
+
+    def _derive_running(self) -> None:
         running = float(MachineState.RUNNING.code)
         self._values[self._coils] = self._values[self._coil_states] == running
 
