@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 from shopfloor.connect.deadletter import MemoryDeadLetters
 from shopfloor.connect.sparkplug import SparkplugHost
@@ -252,6 +253,7 @@ async def test_a_burst_of_data_reads_the_same_as_one_message_at_a_time(
         )
     g = edge.group
     await eventually(lambda: len(collector.of(path(g, "count"))) == 121, what="every scan")
+    await eventually(lambda: bool(listener.on(edge.topic("NCMD"))), what="a rebirth request")
     await listener.close()
     temps = collector.of(path(g, "temp"))[1:]
     assert [t for t, _, _ in temps] == [(T0 + k) * MS for k in range(1, 121) if k != 60]
@@ -262,4 +264,17 @@ async def test_a_burst_of_data_reads_the_same_as_one_message_at_a_time(
     ]
     assert host.stats.unknown_metrics == 1
     assert host.stats.seq_gaps == 1
-    assert listener.on(edge.topic("NCMD"))
+
+
+async def test_a_death_mark_follows_data_stamped_ahead_of_the_host_clock(
+    make_host: MakeHost, edge: RawEdge, collector: Collector
+) -> None:
+    host = await born(make_host, edge)
+    ahead = time.time_ns() // MS + 3_600_000  # an edge clock (or a simulation) an hour ahead
+    await edge.send("DDATA", [OutMetric(None, 1, DataType.DOUBLE, 1.0, ahead)], device="press")
+    await edge.publish("NDEATH", death(0))
+    await eventually(lambda: host.stats.deaths == 1)
+    await eventually(lambda: len(collector.of(path(edge.group, "temp"))) == 3)
+    data, mark = collector.of(path(edge.group, "temp"))[-2:]
+    assert data == (ahead * MS, 1.0, 0)
+    assert (mark[0], mark[2]) == ((ahead + 1) * MS, StatusCode.BAD_NO_COMMUNICATION)

@@ -236,7 +236,7 @@ class SparkplugHost(Connector):
             found: list[int | None] = list(scans.seq) if scans.seq else [None] * len(read)
             for i, seq in zip(read, found, strict=True):
                 seqs[i] = seq
-            self._rows.add_many(first.plan, scans, now_ns // _MS)
+            first.node.saw(self._rows.add_many(first.plan, scans, now_ns // _MS))
             self.stats.skipped_metrics += first.plan.skipped * len(read)
             for i in read:
                 used[i] = await self._aliases_known(run[i], first.plan)
@@ -248,7 +248,7 @@ class SparkplugHost(Connector):
                 used[i], seqs[i] = False, -1
                 continue
             seqs[i] = payload.seq
-            self._take(plan, payload, now_ns)
+            self._take(plan, payload, now_ns, run[i].node)
             used[i] = await self._aliases_known(run[i], plan)
         for data, seq, counted in zip(run, seqs, used, strict=True):
             self._used += counted
@@ -302,7 +302,7 @@ class SparkplugHost(Connector):
         )
         self.nodes[(topic.group, topic.node)] = node
         self.stats.births += 1
-        self._take(table.plan(payload.metrics, birth=True), payload, now_ns)
+        self._take(table.plan(payload.metrics, birth=True), payload, now_ns, node)
 
     async def _device_birth(self, topic: Topic, data: bytes, now_ns: int) -> None:
         node = await self._live_node(topic)
@@ -312,7 +312,7 @@ class SparkplugHost(Connector):
         table = MetricTable(asset, payload.metrics, self.mapping, self.numeric, self.text)
         node.devices[topic.device] = DeviceSession(topic.device, table)
         self.stats.births += 1
-        self._take(table.plan(payload.metrics, birth=True), payload, now_ns)
+        self._take(table.plan(payload.metrics, birth=True), payload, now_ns, node)
 
     async def _data(self, topic: Topic, data: bytes, now_ns: int) -> None:
         node = await self._live_node(topic)
@@ -330,7 +330,7 @@ class SparkplugHost(Connector):
             await self._rebirth(topic, "unknown metric alias")
             if plan.empty:
                 raise _RejectedError(f"{plan.unknown} metrics with unknown aliases")
-        self._take(plan, payload, now_ns)
+        self._take(plan, payload, now_ns, node)
 
     async def _node_death(self, topic: Topic, data: bytes, now_ns: int) -> None:
         payload = decode(data)
@@ -344,7 +344,7 @@ class SparkplugHost(Connector):
         numeric, text = node.tags()
         node.alive = False
         self.stats.deaths += 1
-        await self._mark_dead(numeric, text, now_ns, now_ns)
+        await self._mark_dead(numeric, text, node.death_ns(now_ns), now_ns)
 
     async def _device_death(self, topic: Topic, data: bytes, now_ns: int) -> None:
         node = await self._live_node(topic)
@@ -358,7 +358,7 @@ class SparkplugHost(Connector):
         self.stats.deaths += 1
         stamp = payload.timestamp_ms
         at_ns = stamp * _MS if stamp is not None and 0 <= stamp <= MAX_MS else now_ns
-        await self._mark_dead(numeric, text, at_ns, now_ns)
+        await self._mark_dead(numeric, text, node.death_ns(at_ns), now_ns)
 
     # -- session rules -------------------------------------------------------------------
     async def _live_node(self, topic: Topic) -> NodeSession:
@@ -388,9 +388,9 @@ class SparkplugHost(Connector):
         await self._client.publish(target, rebirth_request(now // _MS))
 
     # -- samples -------------------------------------------------------------------------
-    def _take(self, plan: Plan, payload: Payload, now_ns: int) -> None:
+    def _take(self, plan: Plan, payload: Payload, now_ns: int, node: NodeSession) -> None:
         self.stats.skipped_metrics += plan.skipped
-        self._rows.add(plan, payload, now_ns // _MS)
+        node.saw(self._rows.add(plan, payload, now_ns // _MS))
 
     async def _flush(self, now_ns: int) -> None:
         used, self._used = self._used, 0

@@ -46,6 +46,18 @@ class NodeSession:
     last_seq: int
     alive: bool = True
     devices: dict[str, DeviceSession] = field(default_factory=dict)
+    newest_ms: int = -1  # the newest sample time of the node and its devices
+
+    def saw(self, newest_ms: int) -> None:
+        """Note the newest sample time of data just read."""
+        if newest_ms > self.newest_ms:
+            self.newest_ms = newest_ms
+
+    def death_ns(self, at_ns: int) -> int:
+        """When to mark the node's tags dead: at ``at_ns``, but after its newest sample, so
+        that a mark never lands amid (or on) the data it invalidates when the edge clock
+        runs ahead of ours (a skewed clock, a simulated plant)."""
+        return max(at_ns, (self.newest_ms + 1) * 1_000_000)
 
     def follows(self, seq: int | None) -> bool:
         """Record ``seq``; False when it is not the one after the last (a gap)."""

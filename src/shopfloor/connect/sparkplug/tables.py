@@ -109,29 +109,35 @@ class Rows:
         self.text: list[tuple[Int32s, npt.NDArray[np.int64], list[str], UInt32s]] = []
         self.count = 0
 
-    def add(self, plan: Plan, payload: Payload, receive_ms: int) -> None:
-        """The samples of ``payload`` by ``plan``."""
+    def add(self, plan: Plan, payload: Payload, receive_ms: int) -> int:
+        """The samples of ``payload`` by ``plan``; returns the newest time added (ms, or -1)."""
         m = payload.metrics
         fallback = payload.timestamp_ms
         if fallback is None or not 0 <= fallback <= MAX_MS:
             fallback = receive_ms
+        newest = -1
         if len(plan.num_rows):
             values = _values(plan, m)
             stamps = m.timestamps if plan.direct else m.timestamp_ms[plan.num_rows]
-            self.num.append((plan.num_tags, _sane(stamps, fallback), values, plan.num_status))
+            stamps = _sane(stamps, fallback)
+            self.num.append((plan.num_tags, stamps, values, plan.num_status))
             self.count += len(values)
+            newest = stamps if isinstance(stamps, int) else int(stamps.max())
         if len(plan.text_rows):
             texts = [m.text.get(int(r), "") for r in plan.text_rows]
             times = _sane(m.timestamp_ms[plan.text_rows], fallback)
             assert not isinstance(times, int)
             self.text.append((plan.text_tags, times, texts, plan.text_status))
             self.count += len(texts)
+            newest = max(newest, int(times.max()))
+        return newest
 
-    def add_many(self, plan: Plan, scans: wire.Scans, receive_ms: int) -> None:
-        """The samples of many payloads of one shape, decoded together (no text rows)."""
+    def add_many(self, plan: Plan, scans: wire.Scans, receive_ms: int) -> int:
+        """The samples of many payloads of one shape, decoded together (no text rows);
+        returns the newest time added (ms, or -1)."""
         n, k = len(scans), len(plan.num_rows)
         if not n or not k:
-            return
+            return -1
         if plan.direct:
             values = scans.number.reshape(-1)
         else:
@@ -152,6 +158,7 @@ class Rows:
         tags, status = np.tile(plan.num_tags, n), np.tile(plan.num_status, n)
         self.num.append((tags, stamps, values, status))
         self.count += n * k
+        return int(stamps.max())
 
     def mark(self) -> tuple[int, int, int]:
         """Where the gathered samples end now (see :meth:`undo`)."""
