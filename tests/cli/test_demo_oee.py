@@ -37,6 +37,10 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--db",
             str(db),
             "--no-live",
+            "--port",
+            "0",
+            "--state-dir",
+            str(db.parent / "state"),
         ]
     )
     assert code == 0
@@ -142,6 +146,10 @@ def test_history_and_oee_read_while_a_demo_writes_the_same_file(cli, tmp_path: P
             "--db",
             str(db),
             "--no-live",
+            "--port",
+            "0",
+            "--state-dir",
+            str(db.parent / "state"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -17,9 +17,6 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 
-import numpy as np
-import numpy.typing as npt
-
 from shopfloor.bus.base import (
     Message,
     Overflow,
@@ -27,6 +24,7 @@ from shopfloor.bus.base import (
     message_size,
     selectors,
 )
+from shopfloor.bus.selector import Selector
 from shopfloor.model.errors import BusClosedError
 from shopfloor.model.namespace import Pattern
 
@@ -50,8 +48,7 @@ class MemorySubscription:
         self._readable = asyncio.Event()
         self._writable = asyncio.Event()
         self._writable.set()
-        self._everything = any(p.text == "#" for p in patterns)
-        self._hits: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
+        self._selector = Selector(patterns)
 
     @property
     def closed(self) -> bool:
@@ -63,33 +60,7 @@ class MemorySubscription:
 
     def wants(self, message: Message) -> Message | None:
         """The part of ``message`` this subscription selects."""
-        if self._everything:
-            return message
-        if isinstance(message, tuple):
-            picked = tuple(e for e in message if any(p.matches(e.asset) for p in self.patterns))
-            return picked or None
-        hit = self._dictionary_hits(message.paths)
-        if not hit.any():
-            return None
-        if hit.all():
-            return message
-        mask = hit[message.tag]
-        if not mask.any():
-            return None
-        return message if mask.all() else message.take(mask)
-
-    def _dictionary_hits(self, paths: tuple[str, ...]) -> npt.NDArray[np.bool_]:
-        # Publishers reuse one path dictionary for many batches; matching it once per
-        # dictionary instead of once per batch keeps pattern matching off the hot path.
-        hit = self._hits.get(paths)
-        if hit is None:
-            hit = np.fromiter(
-                (any(p.matches(path) for p in self.patterns) for path in paths), bool, len(paths)
-            )
-            if len(self._hits) >= 64:
-                self._hits.clear()
-            self._hits[paths] = hit
-        return hit
+        return self._selector.wants(message)
 
     async def put(self, message: Message) -> None:
         """Queue a message, waiting for room (BLOCK) or dropping the oldest (DROP_OLDEST)."""

@@ -13,6 +13,7 @@ Every command follows the same conventions (documented in ``docs/cli.md``):
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 
@@ -53,7 +54,8 @@ def default_db() -> str:
 DbOption = typer.Option(
     None,
     "--db",
-    help="History database: a DuckDB file path (default: $SHOPFLOOR_DB or ./shopfloor.duckdb).",
+    help="History database: a DuckDB file or postgresql://host/db?schema=name "
+    "(default: $SHOPFLOOR_DB or ./shopfloor.duckdb).",
     show_default=False,
 )
 
@@ -78,6 +80,11 @@ def open_db(location: str, *, read_only: bool = False) -> Historian:
     if scheme_of(location) == "duckdb":
         return open_historian(location, mode="shared", read_only=read_only)
     return open_historian(location, read_only=read_only)
+
+
+def shown_db(location: str) -> str:
+    """The database as it may be printed: a password in a URL becomes ``***``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", location)
 
 
 def wall_now_s() -> int:

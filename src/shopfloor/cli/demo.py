@@ -22,16 +22,28 @@ from rich.table import Table
 from rich.text import Text
 
 from shopfloor.bus.memory import MemoryBus
-from shopfloor.cli.app import DbOption, app, console, default_db, err_console, open_db, wall_now_s
+from shopfloor.cli.app import (
+    DbOption,
+    app,
+    console,
+    default_db,
+    err_console,
+    open_db,
+    shown_db,
+    wall_now_s,
+)
+from shopfloor.cli.oee import line_of
 from shopfloor.historian import AsyncHistorian
 from shopfloor.model.clock import NS_PER_S
 from shopfloor.model.errors import InputError
+from shopfloor.model.plant import Plant
 from shopfloor.model.states import MachineState
 from shopfloor.model.times import format_time, parse_time, positive_duration_ns
 from shopfloor.monitor.live import LiveMonitor
 from shopfloor.runtime.protocol_demo import PROTOCOLS, ProtocolFace
 from shopfloor.runtime.recorder import Recorder
-from shopfloor.runtime.twin_runner import run_twin, to_bus
+from shopfloor.runtime.server import WebOptions, WebStack, default_state_dir
+from shopfloor.runtime.twin_runner import TwinClock, run_twin, to_bus
 from shopfloor.sim import Twin, plant_or_default
 from shopfloor.sim.twin import ideal_cycle_times
 
@@ -66,9 +78,19 @@ class DemoRun:
     """One demo: twin, bus, recorder, live monitor, and the view that shows them."""
 
     def __init__(
-        self, twin: Twin, db: str, speed: float | None, face: ProtocolFace | None = None
+        self,
+        twin: Twin,
+        db: str,
+        speed: float | None,
+        face: ProtocolFace | None = None,
+        *,
+        plant: Plant | None = None,
+        web: WebOptions | None = None,
     ) -> None:
         self.twin = twin
+        self.plant = plant
+        self.web_options = web
+        self.web: WebStack | None = None
         self.db = db
         self.speed = speed
         self.bus = MemoryBus()
@@ -85,6 +107,7 @@ class DemoRun:
         recording = asyncio.create_task(self.recorder.run())
         viewing = asyncio.create_task(self._view(live))
         try:
+            await self._start_web()
             if self.face is not None:
                 self.phase = f"connecting over {self.face.protocol}"
                 await self.face.start(self.bus)
@@ -93,11 +116,37 @@ class DemoRun:
             self.stop.set()
             if self.face is not None:
                 await self.face.stop()
+            if self.web is not None:
+                await self.web.stop()
             self.recorder.close()
             await recording
             await viewing
             await self.historian.close()
             self.monitor.drain()
+
+    async def _start_web(self) -> None:
+        if self.web_options is None or self.plant is None:
+            return
+        self.web = WebStack(
+            self.plant,
+            self.twin.tree,
+            bus=self.bus,
+            historian=self.historian,
+            monitor=self.monitor,
+            ideal_cycle_s=self.ideal,
+            line_of=line_of(self.plant),
+            options=self.web_options,
+            alarm_clock=TwinClock(self.twin, self.speed),
+        )
+        password = await self.web.start()
+        err_console.print(
+            f"dashboard and API: {self.web.url}  (API description: {self.web.url}/docs)"
+        )
+        if password is not None:
+            err_console.print(
+                f"first start: created user admin with password {password} "
+                "(shown only this once; change it after logging in)"
+            )
 
     async def _drive(self, start_ns: int, end_ns: int | None) -> None:
         now = wall_now_s()
@@ -147,7 +196,7 @@ class DemoRun:
         return (
             f"{self.phase}: simulated {format_time(self.twin.now_ns)}, "
             f"{self.recorder.stats.samples + self.recorder.stats.texts:,} samples and "
-            f"{self.recorder.stats.events:,} events recorded into {self.db}"
+            f"{self.recorder.stats.events:,} events recorded into {shown_db(self.db)}"
         )
 
     def render(self) -> Group:
@@ -237,6 +286,13 @@ def demo(
     broker: str = typer.Option(
         "mqtt://127.0.0.1:1883", help="MQTT broker for --protocol sparkplug."
     ),
+    web: bool = typer.Option(True, "--web/--no-web", help="Serve the dashboard and the API."),
+    host: str = typer.Option("127.0.0.1", help="Address the dashboard listens on."),
+    port: int = typer.Option(8080, min=0, max=65535, help="Port of the dashboard (0: any free)."),
+    state_dir: str | None = typer.Option(
+        None,
+        help="Users, sessions and alarm states (default: $SHOPFLOOR_STATE_DIR or ./.shopfloor).",
+    ),
 ) -> None:
     """Run the factory twin into the historian and watch the line live."""
     plant = plant_or_default(plant_file)
@@ -256,8 +312,9 @@ def demo(
     if protocol is not None:
         if protocol not in PROTOCOLS:
             raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
-        face = ProtocolFace(protocol, twin, broker=broker)
-    run = DemoRun(twin, location, pace, face)
+        face = ProtocolFace(protocol, twin, broker=broker, speed=pace)
+    options = WebOptions(host, port, state_dir or default_state_dir()) if web else None
+    run = DemoRun(twin, location, pace, face, plant=plant, web=options)
     wall = time.monotonic()
     asyncio.run(_main(run, start_ns, end_ns, show))
     _summary(run, start_ns, time.monotonic() - wall, location)
@@ -280,11 +337,11 @@ def _summary(run: DemoRun, start_ns: int, wall_s: float, location: str) -> None:
     console.print(
         f"simulated {simulated / 3600:.2f} h of {run.twin.line_path} in {wall_s:.1f} s "
         f"({simulated / max(wall_s, 1e-9):,.0f}x real time); recorded {stats.samples:,} samples, "
-        f"{stats.texts:,} text samples and {stats.events:,} events into {location}; "
+        f"{stats.texts:,} text samples and {stats.events:,} events into {shown_db(location)}; "
         f"mean machine OEE {mean}"
     )
     console.print(
-        f"next: shopfloor oee --db {location} --start {format_time(start_ns)} "
+        f"next: shopfloor oee --db {shown_db(location)} --start {format_time(start_ns)} "
         f"--end {format_time(run.twin.now_ns)}"
     )
 

@@ -18,6 +18,7 @@ from shopfloor.cli.app import (
     err_console,
     open_db,
     progress_bar,
+    shown_db,
     wall_now_s,
 )
 from shopfloor.files.samples_csv import open_text, read_samples_csv, write_samples_csv
@@ -160,4 +161,4 @@ def import_(
     finally:
         historian.close()
     paths = len(parsed.numeric.paths) + len(parsed.text.paths)
-    console.print(f"imported {len(parsed)} samples of {paths} tags into {location}")
+    console.print(f"imported {len(parsed)} samples of {paths} tags into {shown_db(location)}")

@@ -57,6 +57,11 @@ class AsyncHistorian:
         call = functools.partial(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._worker, call)
 
+    async def call(self, fn: Callable[[Historian], T]) -> T:
+        """Run ``fn(historian)`` on the historian's worker thread: for reads that combine
+        several queries (OEE from history), without blocking the event loop."""
+        return await self._run(fn, self.historian)
+
     async def append(self, batch: SampleBatch) -> None:
         await self._run(self.historian.append, batch)
 

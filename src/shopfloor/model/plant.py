@@ -54,6 +54,7 @@ from shopfloor.model.connectors import AnyConnectorSpec, ConnectorSpec
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.namespace import join
 from shopfloor.model.sim_spec import SimSpec
+from shopfloor.model.spec_alarms import AlarmsSpec
 from shopfloor.model.spec_types import Duration, Name
 from shopfloor.model.units import DIMENSIONLESS
 
@@ -213,6 +214,7 @@ class PlantSpec(_Spec):
     connectors: tuple[ConnectorSpec, ...] = Field(
         (), description="devices to read from (docs/connectors.md)"
     )
+    alarms: AlarmsSpec | None = Field(None, description="ISA-18.2 alarms (docs/alarms.md)")
 
     @model_validator(mode="after")
     def _unique_connector_names(self) -> PlantSpec:
@@ -255,6 +257,11 @@ class Plant(AssetTree):
     def sim(self) -> SimSpec | None:
         """The factory twin's settings, or None when the file has none."""
         return self._spec.sim
+
+    @property
+    def alarms(self) -> AlarmsSpec | None:
+        """The alarm definitions, or None when the file has none."""
+        return self._spec.alarms
 
     @property
     def connectors(self) -> tuple[AnyConnectorSpec, ...]:

@@ -112,7 +112,12 @@ class LiveMonitor:
             self.now_ns = end if self.now_ns is None else max(self.now_ns, end)
             first = int(batch.source_ns.min())
             self.start_ns = first if self.start_ns is None else min(self.start_ns, first)
-        for machine, tag, rows in self._split(batch):
+        for machine, tag, found in self._split(batch):
+            # A sample without a value (bad quality: lost link, no data yet) says nothing
+            # about the machine's state or counts.
+            rows = found[np.isfinite(batch.value[found])]
+            if not len(rows):
+                continue
             values = batch.value[rows]
             machine.values[tag] = float(values[-1])
             if tag == "state":
@@ -121,6 +126,11 @@ class LiveMonitor:
                 machine.count(tag, values.tolist())
 
     def _states(self, machine: MachineLive, times: np.ndarray, codes: np.ndarray) -> None:
+        # A code that names no state (a device's 0 before it starts, say) is not a state.
+        known = np.isin(codes, [s.code for s in MachineState])
+        times, codes = times[known], codes[known]
+        if not len(codes):
+            return
         for t, code in zip(times.tolist(), codes.astype(int).tolist(), strict=True):
             if not machine.codes or machine.codes[-1] != code:
                 machine.times.append(t)

@@ -17,7 +17,7 @@ from shopfloor.bus.base import Bus
 from shopfloor.connect.base import Connector, ConnectorState
 from shopfloor.connect.deadletter import EventDeadLetters
 from shopfloor.connect.registry import build_connector
-from shopfloor.runtime.twin_runner import Emit
+from shopfloor.runtime.twin_runner import Emit, TwinClock
 from shopfloor.sim.faces.base import TwinFace
 from shopfloor.sim.twin import Twin, TwinOutput
 
@@ -40,8 +40,18 @@ def make_face(protocol: str, twin: Twin, *, broker: str) -> TwinFace:
 class ProtocolFace:
     """A face in front of the twin and its connector behind it."""
 
-    def __init__(self, protocol: str, twin: Twin, *, broker: str, connect_timeout_s: float = 30):
+    def __init__(
+        self,
+        protocol: str,
+        twin: Twin,
+        *,
+        broker: str,
+        speed: float | None = 1.0,
+        connect_timeout_s: float = 30,
+    ) -> None:
         self.protocol = protocol
+        # Polled protocols carry no timestamps: the connector stamps in the twin's time.
+        self.clock = TwinClock(twin, speed)
         self.face = make_face(protocol, twin, broker=broker)
         self.connector: Connector | None = None
         self.connect_timeout_s = connect_timeout_s
@@ -51,7 +61,8 @@ class ProtocolFace:
         """Open the face, then connect the connector to it and wait until it is connected."""
         await self.face.start()
         spec = self.face.connector_spec(f"twin-{self.protocol}")
-        self.connector = build_connector(spec, bus, dead_letters=EventDeadLetters(bus, self._asset))
+        letters = EventDeadLetters(bus, self._asset)
+        self.connector = build_connector(spec, bus, clock=self.clock, dead_letters=letters)
         await self.connector.start()
         await self.connector.wait_for(ConnectorState.CONNECTED, self.connect_timeout_s)
 

@@ -30,6 +30,26 @@ class RunStats:
         return simulated_s / self.wall_s if self.wall_s > 0 else 0.0
 
 
+class TwinClock:
+    """The twin's simulated time as a :class:`~shopfloor.model.clock.Clock`.
+
+    Services beside a running twin (a connector reading its protocol face, the alarm
+    service) stamp and wait in simulated time; a wait lasts ``seconds / speed`` of wall
+    time, or a moment at ``speed=None`` (as fast as possible).
+    """
+
+    def __init__(self, twin: Twin, speed: float | None) -> None:
+        self.twin = twin
+        self.speed = speed
+
+    def now_ns(self) -> int:
+        return self.twin.now_ns
+
+    async def sleep(self, seconds: float) -> None:
+        wall = 0.001 if self.speed is None else max(0.0, seconds) / self.speed
+        await asyncio.sleep(wall)
+
+
 Emit = Callable[[TwinOutput], Awaitable[None]]
 """Where each step's output goes: the bus, or a protocol face in front of the twin."""
 
