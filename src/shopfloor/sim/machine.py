@@ -156,6 +156,7 @@ class MachineSim:
         self.order: str | None = None
         self.tool_uses = 0
         self.waiting: MachineState | None = None
+        self.routed_past = False
         self.pending_fault: tuple[str, float] | None = None
         self.time_in: dict[MachineState, float] = dict.fromkeys(MachineState, 0.0)
         self._new_life()
@@ -211,10 +212,7 @@ class MachineSim:
         """Called by the line when a break starts or ends while the machine waits."""
         if self.waiting is None:
             return
-        if starting:
-            self._set(MachineState.PLANNED_STOP, self.line.stop_reason)
-        else:
-            self._set(self.waiting, _WAIT_REASON[self.waiting])
+        self._set(*self._waiting_as(self.waiting))
 
     # -- the process ---------------------------------------------------------------------
     def run(self, inbox: simpy.Store | None, outbox: simpy.Store) -> Proc:
@@ -226,8 +224,12 @@ class MachineSim:
                 continue
             yield from self._await_working()
             if self.station not in part.stations:
+                # The current product skips this station: while such parts pass through,
+                # the machine has no work planned, which is a planned stop, not starving.
+                self.routed_past = True
                 yield from self._give(outbox, part)
                 continue
+            self.routed_past = False
             yield from self._prepare(part)
             done = yield from self._process(part)
             if done:
@@ -242,14 +244,19 @@ class MachineSim:
         if event.triggered:
             return (yield event)
         self.waiting = state
-        self._set(
-            state if self.line.working else MachineState.PLANNED_STOP,
-            _WAIT_REASON[state] if self.line.working else self.line.stop_reason,
-        )
+        self._set(*self._waiting_as(state))
         try:
             return (yield event)
         finally:
             self.waiting = None
+
+    def _waiting_as(self, state: MachineState) -> tuple[MachineState, str]:
+        """The state and reason shown while waiting to take (or give) a part."""
+        if not self.line.working:
+            return MachineState.PLANNED_STOP, self.line.stop_reason
+        if state is MachineState.STARVED and self.routed_past:
+            return MachineState.PLANNED_STOP, "not_routed"
+        return state, _WAIT_REASON[state]
 
     def _take(self, inbox: simpy.Store | None) -> Proc:
         if inbox is not None:
