@@ -12,11 +12,15 @@ from rich.live import Live
 from rich.table import Table
 
 from shopfloor.cli.app import DbOption, app, console, default_db, err_console, open_db
+from shopfloor.cli.oee import line_of
 from shopfloor.connect.base import ConnectorStatus
 from shopfloor.historian import AsyncHistorian
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.plant import load_plant
+from shopfloor.monitor.live import LiveMonitor
+from shopfloor.runtime.server import WebOptions, WebStack, default_state_dir
 from shopfloor.runtime.service import PlantService
+from shopfloor.sim.twin import ideal_cycle_times
 
 
 def status_table(statuses: list[ConnectorStatus]) -> Table:
@@ -46,9 +50,19 @@ def status_line(statuses: list[ConnectorStatus]) -> str:
     )
 
 
-async def serve_until_stopped(service: PlantService, live: bool, stop: asyncio.Event) -> None:
-    """Run the service, showing connector status, until ``stop`` is set."""
+async def serve_until_stopped(
+    service: PlantService, live: bool, stop: asyncio.Event, web: WebStack | None = None
+) -> None:
+    """Run the service (and the dashboard), showing connector status, until ``stop`` is set."""
     await service.start()
+    if web is not None:
+        password = await web.start()
+        err_console.print(f"dashboard and API: {web.url}  (API description: {web.url}/docs)")
+        if password is not None:
+            err_console.print(
+                f"first start: created user admin with password {password} "
+                "(shown only this once; change it after logging in)"
+            )
     try:
         if live:
             with Live(
@@ -64,6 +78,8 @@ async def serve_until_stopped(service: PlantService, live: bool, stop: asyncio.E
                     await asyncio.wait_for(stop.wait(), 10.0)
                 err_console.print(status_line(service.statuses()), highlight=False)
     finally:
+        if web is not None:
+            await web.stop()
         await service.stop()
 
 
@@ -74,27 +90,48 @@ def serve(
     live: bool | None = typer.Option(
         None, "--live/--no-live", help="Live status table (default: when on a terminal)."
     ),
+    web: bool = typer.Option(True, "--web/--no-web", help="Serve the dashboard and the API."),
+    host: str = typer.Option("127.0.0.1", help="Address the dashboard listens on."),
+    port: int = typer.Option(8080, min=0, max=65535, help="Port of the dashboard (0: any free)."),
+    state_dir: str | None = typer.Option(
+        None,
+        help="Users, sessions and alarm states (default: $SHOPFLOOR_STATE_DIR or ./.shopfloor).",
+    ),
 ) -> None:
-    """Run the plant's connectors into the historian until Ctrl-C."""
+    """Run the plant's connectors into the historian until Ctrl-C, with the dashboard."""
     plant = load_plant(plant_file)
     if not any(c.enabled for c in plant.connectors):
         raise ConfigError(f"{plant_file}: no enabled connectors in the connectors: section")
     location = db or default_db()
     show = console.is_terminal if live is None else live
-    asyncio.run(_main(plant_file, location, show))
+    options = WebOptions(host, port, state_dir or default_state_dir()) if web else None
+    asyncio.run(_main(plant_file, location, show, options))
 
 
-async def _main(plant_file: Path, location: str, live: bool) -> None:
+async def _main(plant_file: Path, location: str, live: bool, options: WebOptions | None) -> None:
     plant = load_plant(plant_file)
     historian = AsyncHistorian(open_db(location))
     service = PlantService(plant, historian)
+    stack = None
+    if options is not None:
+        machines = [m.path for m in plant.machines()]
+        stack = WebStack(
+            plant,
+            plant,
+            bus=service.bus,
+            historian=historian,
+            monitor=LiveMonitor(service.bus, machines),
+            ideal_cycle_s=ideal_cycle_times(plant),
+            line_of=line_of(plant),
+            options=options,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
-        await serve_until_stopped(service, live, stop)
+        await serve_until_stopped(service, live, stop, stack)
     finally:
         await historian.close()
     console.print(status_table(service.statuses()))

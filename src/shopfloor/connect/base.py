@@ -115,6 +115,8 @@ class Connector(ABC):
 
     type: str = "connector"
 
+    # Subclasses must not reuse the base's private names (_run, _known, _lost, _state, ...):
+    # they would silently replace its life cycle.
     def __init__(
         self,
         name: str,
@@ -169,7 +171,11 @@ class Connector(ABC):
         self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            # Python 3.11's wait_for can swallow a cancellation that meets a reply on the
+            # way in; cancel again until the task is really done.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._set_state(ConnectorState.STOPPED)
