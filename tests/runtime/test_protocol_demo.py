@@ -22,9 +22,28 @@ def test_the_twin_arrives_in_the_historian_through_each_protocol(
 ) -> None:
     db = tmp_path / "h.duckdb"
     done = subprocess.run(
-        [sys.executable, "-m", "shopfloor", "demo", "--protocol", protocol, "--broker", BROKER,
-         "--speed", "120", "--duration", "10m", "--db", str(db), "--no-live", "--no-web"],
-        capture_output=True, text=True, timeout=180, check=False,
+        [
+            sys.executable,
+            "-m",
+            "shopfloor",
+            "demo",
+            "--protocol",
+            protocol,
+            "--broker",
+            BROKER,
+            "--speed",
+            "120",
+            "--duration",
+            "10m",
+            "--db",
+            str(db),
+            "--no-live",
+            "--no-web",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     with DuckDBHistorian(db, read_only=True) as historian:

@@ -39,9 +39,21 @@ async def test_serve_runs_the_plants_connectors_into_the_historian(tmp_path: Pat
         plant = plant_file_with(tmp_path, spec)
         db = tmp_path / "h.duckdb"
         serve = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "shopfloor", "serve", "--plant", str(plant), "--db", str(db),
-            "--no-live", "--port", "0", "--state-dir", str(tmp_path / "state"),
-            stderr=asyncio.subprocess.PIPE, env={**os.environ, "SHOPFLOOR_ADMIN_PASSWORD": "x" * 16},
+            sys.executable,
+            "-m",
+            "shopfloor",
+            "serve",
+            "--plant",
+            str(plant),
+            "--db",
+            str(db),
+            "--no-live",
+            "--port",
+            "0",
+            "--state-dir",
+            str(tmp_path / "state"),
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "SHOPFLOOR_ADMIN_PASSWORD": "x" * 16},
         )
         assert serve.stderr is not None
         first = await asyncio.wait_for(serve.stderr.readline(), 60)
