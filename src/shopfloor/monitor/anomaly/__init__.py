@@ -1,0 +1,22 @@
+"""Streaming anomaly detection: detectors with one contract, and NAB-style scoring.
+
+- ``Detector``: the protocol (``fit``, ``score_many``, ``score_one``, ``save_state``,
+  ``restore``, an automatic ``threshold``).
+- ``EwmaDetector``: the live univariate detector (exponentially weighted z-score).
+- ``ContextDetector``: the accurate univariate detector (the NAB configuration).
+- ``PcaDetector``: the multivariate detector for the signals of one machine.
+"""
+
+from shopfloor.monitor.anomaly.base import Detector, DetectorError, budget_threshold
+from shopfloor.monitor.anomaly.context import ContextDetector
+from shopfloor.monitor.anomaly.ewma import EwmaDetector
+from shopfloor.monitor.anomaly.pca import PcaDetector
+
+__all__ = [
+    "ContextDetector",
+    "Detector",
+    "DetectorError",
+    "EwmaDetector",
+    "PcaDetector",
+    "budget_threshold",
+]

@@ -1,0 +1,106 @@
+"""The contract every anomaly detector keeps, and the pieces they share.
+
+A detector learns normal behaviour from a history window (``fit``), then scores new rows one
+batch (``score_many``) or one row (``score_one``) at a time, each score using only that row and
+the rows before it. Scores lie in [0, 1]; higher is more anomalous. ``fit`` also sets
+``threshold`` automatically from the scores of the history itself: the level that the normal
+data crosses ``alarms_per_day`` times a day (a false-alarm budget), never from labels.
+
+State is a JSON-compatible dict (``save_state`` / ``restore``): a restored detector produces
+exactly the scores the saved one would have. Parameters are constructor arguments, and every
+detector takes a ``seed`` so that any randomness is repeatable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Self, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shopfloor.model.errors import ShopfloorError
+
+FloatArray = NDArray[np.float64]
+TimeArray = NDArray[np.int64]  # nanoseconds since the epoch, UTC
+State = dict[str, Any]
+
+NS_PER_DAY = 86_400 * 10**9
+HISTORY_SHARE = 0.5  # of the false-alarm budget, spent on the history (see budget_threshold)
+
+
+class DetectorError(ShopfloorError):
+    """A detector was used out of order or fed data of the wrong shape."""
+
+    code = "anomaly"
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """A streaming anomaly detector (univariate: 1-D values; multivariate: rows x signals)."""
+
+    threshold: float
+
+    def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
+        """Learn normal behaviour from ``history`` and set ``threshold``; forget the past."""
+        ...
+
+    def score_many(self, values: FloatArray, timestamps: TimeArray | None = None) -> FloatArray:
+        """Scores in [0, 1] for ``values`` in order, continuing the stream after ``fit``."""
+        ...
+
+    def score_one(self, value: float | FloatArray, timestamp: int | None = None) -> float:
+        """The score of one more row."""
+        ...
+
+    def save_state(self) -> State:
+        """Everything needed to continue the stream elsewhere, as JSON-compatible data."""
+        ...
+
+    def restore(self, state: State) -> None:
+        """Continue from a state that ``save_state`` returned."""
+        ...
+
+
+def rows_per_day(timestamps: TimeArray | None, default: float) -> float:
+    """Sampling rate from the median step of ``timestamps``, else ``default``."""
+    if timestamps is None or len(timestamps) < 2:
+        return default
+    step = float(np.median(np.diff(np.asarray(timestamps, dtype=np.int64))))
+    return NS_PER_DAY / step if step > 0 else default
+
+
+def budget_threshold(scores: FloatArray, per_day: float, alarms_per_day: float) -> float:
+    """The lowest threshold at which ``scores`` raise at most ``alarms_per_day`` a day.
+
+    A row alarms when its score reaches the threshold. The history is allowed half its
+    budget, ``floor(alarms_per_day * days / 2)`` alarms: a threshold read from a short history
+    is an order statistic with a wide spread, and fresh normal data exceeds it more often than
+    the history did. The threshold sits just above the next highest score, so ties and long
+    runs of zeros can never add alarms; with too little history to allow one alarm it sits
+    just above the highest score.
+    """
+    finite = np.sort(scores[np.isfinite(scores)])[::-1]
+    if len(finite) == 0:
+        return 1.0
+    allowed = int(np.floor(HISTORY_SHARE * alarms_per_day * len(finite) / per_day))
+    if allowed >= len(finite):
+        return float(finite[-1])
+    return float(np.nextafter(finite[allowed], np.inf))
+
+
+def surprise_to_score(z: FloatArray, half: float = 3.0) -> FloatArray:
+    """Map a non-negative surprise (in standard deviations) to [0, 1): ``z / (z + half)``.
+
+    Unlike a tail probability this never rounds to exactly 1, so very large surprises stay
+    ordered and a threshold can still separate them.
+    """
+    z = np.maximum(np.nan_to_num(z, nan=0.0, posinf=1e12), 0.0)
+    return np.asarray(z / (z + half), dtype=np.float64)
+
+
+def as_1d(values: FloatArray | float) -> FloatArray:
+    """Univariate input as a 1-D float64 array."""
+    array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if array.ndim != 1:
+        raise DetectorError(f"a univariate detector takes 1-D values, got shape {array.shape}")
+    return array
