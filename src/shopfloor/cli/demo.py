@@ -33,6 +33,14 @@ from shopfloor.cli.app import (
     wall_now_s,
 )
 from shopfloor.cli.oee import line_of
+from shopfloor.cli.webopts import (
+    HostOption,
+    PortOption,
+    StateDirOption,
+    WebOption,
+    start_web,
+    web_options,
+)
 from shopfloor.historian import AsyncHistorian
 from shopfloor.model.clock import NS_PER_S
 from shopfloor.model.errors import InputError
@@ -42,7 +50,7 @@ from shopfloor.model.times import format_time, parse_time, positive_duration_ns
 from shopfloor.monitor.live import LiveMonitor
 from shopfloor.runtime.protocol_demo import PROTOCOLS, ProtocolFace
 from shopfloor.runtime.recorder import Recorder
-from shopfloor.runtime.server import WebOptions, WebStack, default_state_dir
+from shopfloor.runtime.server import WebOptions, WebStack
 from shopfloor.runtime.twin_runner import TwinClock, run_twin, to_bus
 from shopfloor.sim import Twin, plant_or_default
 from shopfloor.sim.twin import ideal_cycle_times
@@ -138,15 +146,7 @@ class DemoRun:
             options=self.web_options,
             alarm_clock=TwinClock(self.twin, self.speed),
         )
-        password = await self.web.start()
-        err_console.print(
-            f"dashboard and API: {self.web.url}  (API description: {self.web.url}/docs)"
-        )
-        if password is not None:
-            err_console.print(
-                f"first start: created user admin with password {password} "
-                "(shown only this once; change it after logging in)"
-            )
+        await start_web(self.web)
 
     async def _drive(self, start_ns: int, end_ns: int | None) -> None:
         now = wall_now_s()
@@ -286,13 +286,10 @@ def demo(
     broker: str = typer.Option(
         "mqtt://127.0.0.1:1883", help="MQTT broker for --protocol sparkplug."
     ),
-    web: bool = typer.Option(True, "--web/--no-web", help="Serve the dashboard and the API."),
-    host: str = typer.Option("127.0.0.1", help="Address the dashboard listens on."),
-    port: int = typer.Option(8080, min=0, max=65535, help="Port of the dashboard (0: any free)."),
-    state_dir: str | None = typer.Option(
-        None,
-        help="Users, sessions and alarm states (default: $SHOPFLOOR_STATE_DIR or ./.shopfloor).",
-    ),
+    web: bool = WebOption,
+    host: str = HostOption,
+    port: int = PortOption,
+    state_dir: str | None = StateDirOption,
 ) -> None:
     """Run the factory twin into the historian and watch the line live."""
     plant = plant_or_default(plant_file)
@@ -313,7 +310,7 @@ def demo(
         if protocol not in PROTOCOLS:
             raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
         face = ProtocolFace(protocol, twin, broker=broker, speed=pace)
-    options = WebOptions(host, port, state_dir or default_state_dir()) if web else None
+    options = web_options(web, host, port, state_dir)
     run = DemoRun(twin, location, pace, face, plant=plant, web=options)
     wall = time.monotonic()
     asyncio.run(_main(run, start_ns, end_ns, show))

@@ -13,12 +13,20 @@ from rich.table import Table
 
 from shopfloor.cli.app import DbOption, app, console, default_db, err_console, open_db
 from shopfloor.cli.oee import line_of
+from shopfloor.cli.webopts import (
+    HostOption,
+    PortOption,
+    StateDirOption,
+    WebOption,
+    start_web,
+    web_options,
+)
 from shopfloor.connect.base import ConnectorStatus
 from shopfloor.historian import AsyncHistorian
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.plant import load_plant
 from shopfloor.monitor.live import LiveMonitor
-from shopfloor.runtime.server import WebOptions, WebStack, default_state_dir
+from shopfloor.runtime.server import WebOptions, WebStack
 from shopfloor.runtime.service import PlantService
 from shopfloor.sim.twin import ideal_cycle_times
 
@@ -56,13 +64,7 @@ async def serve_until_stopped(
     """Run the service (and the dashboard), showing connector status, until ``stop`` is set."""
     await service.start()
     if web is not None:
-        password = await web.start()
-        err_console.print(f"dashboard and API: {web.url}  (API description: {web.url}/docs)")
-        if password is not None:
-            err_console.print(
-                f"first start: created user admin with password {password} "
-                "(shown only this once; change it after logging in)"
-            )
+        await start_web(web)
     try:
         if live:
             with Live(
@@ -90,13 +92,10 @@ def serve(
     live: bool | None = typer.Option(
         None, "--live/--no-live", help="Live status table (default: when on a terminal)."
     ),
-    web: bool = typer.Option(True, "--web/--no-web", help="Serve the dashboard and the API."),
-    host: str = typer.Option("127.0.0.1", help="Address the dashboard listens on."),
-    port: int = typer.Option(8080, min=0, max=65535, help="Port of the dashboard (0: any free)."),
-    state_dir: str | None = typer.Option(
-        None,
-        help="Users, sessions and alarm states (default: $SHOPFLOOR_STATE_DIR or ./.shopfloor).",
-    ),
+    web: bool = WebOption,
+    host: str = HostOption,
+    port: int = PortOption,
+    state_dir: str | None = StateDirOption,
 ) -> None:
     """Run the plant's connectors into the historian until Ctrl-C, with the dashboard."""
     plant = load_plant(plant_file)
@@ -104,7 +103,7 @@ def serve(
         raise ConfigError(f"{plant_file}: no enabled connectors in the connectors: section")
     location = db or default_db()
     show = console.is_terminal if live is None else live
-    options = WebOptions(host, port, state_dir or default_state_dir()) if web else None
+    options = web_options(web, host, port, state_dir)
     asyncio.run(_main(plant_file, location, show, options))
 
 
