@@ -52,10 +52,10 @@ class ContextDetector:
 
     def __init__(
         self,
-        window: int = 1500,
+        window: int = 1000,
         bins: int = 5,
         step_scale: float = 0.75,
-        quiet_rows: int = 100,
+        quiet_rows: int = 120,
         novelty_weight: float = 0.6,
         alarms_per_day: float = 1.0,
         default_rows_per_day: float = 1440.0,
