@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shopfloor.historian._pg_connect import Cur
+from shopfloor.historian._staged import ProvisionalKeys
 
 Int32s = npt.NDArray[np.int32]
 
@@ -29,33 +30,8 @@ class Resolved:
     id_of: dict[str, int]
 
 
-class TagIds:
+class TagIds(ProvisionalKeys):
     """Path -> id cache, plus provisional keys for paths whose id is not known yet."""
-
-    def __init__(self) -> None:
-        self._id_of: dict[str, int] = {}
-        self._provisional: dict[str, int] = {}
-        self._last_paths: tuple[str, ...] = ()
-        self._last_keys: Int32s = np.zeros(0, np.int32)
-
-    def keys(self, paths: tuple[str, ...]) -> Int32s:
-        """The key of each path: its id when known, else a provisional negative key."""
-        # Drivers send the same path dictionary batch after batch; skip the lookups then.
-        if paths is self._last_paths or paths == self._last_paths:
-            return self._last_keys
-        keys = np.fromiter((self._key(p) for p in paths), np.int32, len(paths))
-        self._last_paths, self._last_keys = paths, keys
-        return keys
-
-    def _key(self, path: str) -> int:
-        known = self._id_of.get(path)
-        if known is not None:
-            return known
-        return self._provisional.setdefault(path, -1 - len(self._provisional))
-
-    @property
-    def has_provisional(self) -> bool:
-        return bool(self._provisional)
 
     def resolve(self, cur: Cur) -> Resolved:
         """Find or insert the provisional paths, in ``cur``'s open transaction."""
@@ -78,8 +54,7 @@ class TagIds:
     def adopt(self, resolved: Resolved) -> None:
         """Take the ids of a committed :meth:`resolve`; provisional keys are no more."""
         self._id_of.update(resolved.id_of)
-        self._provisional.clear()
-        self._last_paths, self._last_keys = (), np.zeros(0, np.int32)
+        self._forget_provisional()
 
 
 def _select(cur: Cur, paths: list[str]) -> dict[str, int]:

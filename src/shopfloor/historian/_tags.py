@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 from duckdb import DuckDBPyConnection
 
+from shopfloor.historian._staged import ProvisionalKeys
 from shopfloor.model.namespace import Pattern
 
 Int32s = npt.NDArray[np.int32]
@@ -28,16 +29,13 @@ class NewTags:
     inserted: tuple[tuple[int, str], ...]
 
 
-class TagRegistry:
+class TagRegistry(ProvisionalKeys):
     """Path <-> id cache of the ``tags`` table, plus provisional keys for new paths."""
 
     def __init__(self) -> None:
-        self._id_of: dict[str, int] = {}
+        super().__init__()
         self._path_of: dict[int, str] = {}
         self._max_id = -1
-        self._provisional: dict[str, int] = {}
-        self._last_paths: tuple[str, ...] = ()
-        self._last_keys: Int32s = np.zeros(0, np.int32)
         self._selections: dict[str, tuple[int, list[tuple[str, int]]]] = {}
 
     def load(self, con: DuckDBPyConnection) -> None:
@@ -52,25 +50,6 @@ class TagRegistry:
         self._id_of[path] = tag_id
         self._path_of[tag_id] = path
         self._max_id = max(self._max_id, tag_id)
-
-    def keys(self, paths: tuple[str, ...]) -> Int32s:
-        """The key of each path: its id when stored, else a provisional negative key."""
-        # Drivers send the same dictionary batch after batch; skip the lookups then.
-        if paths is self._last_paths or paths == self._last_paths:
-            return self._last_keys
-        keys = np.fromiter((self._key(p) for p in paths), np.int32, len(paths))
-        self._last_paths, self._last_keys = paths, keys
-        return keys
-
-    def _key(self, path: str) -> int:
-        known = self._id_of.get(path)
-        if known is not None:
-            return known
-        return self._provisional.setdefault(path, -1 - len(self._provisional))
-
-    @property
-    def has_provisional(self) -> bool:
-        return bool(self._provisional)
 
     def plan(self, con: DuckDBPyConnection) -> NewTags:
         """Give every provisional path an id and insert the new ones, in ``con``'s
@@ -103,8 +82,7 @@ class TagRegistry:
         """Take the ids of a committed :meth:`plan`; provisional keys are no more."""
         for tag_id, path in new.inserted:
             self._add(tag_id, path)
-        self._provisional.clear()
-        self._last_paths, self._last_keys = (), np.zeros(0, np.int32)
+        self._forget_provisional()
 
     def path(self, tag_id: int) -> str:
         return self._path_of[tag_id]
