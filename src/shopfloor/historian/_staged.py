@@ -3,12 +3,22 @@
 Appends go to :class:`~shopfloor.historian.staging.Staging` buffers keyed by tag id. A path
 whose id is not known yet gets a provisional negative key from :class:`ProvisionalKeys`; the
 backend's flush gives it an id inside its transaction and adopts the ids once that commits.
+:class:`StagedHistorian` holds the buffers and implements the append methods; a backend adds
+its own ``flush``, ``_check_writable`` and reads.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
 import numpy as np
 import numpy.typing as npt
+
+from shopfloor.historian.staging import Staging
+from shopfloor.model.batch import SampleBatch, TextBatch
+from shopfloor.model.event import Event
 
 Int32s = npt.NDArray[np.int32]
 
@@ -49,3 +59,59 @@ class ProvisionalKeys:
         """Drop the provisional keys once their ids are adopted."""
         self._provisional.clear()
         self._last_paths, self._last_keys = (), np.zeros(0, np.int32)
+
+
+K = TypeVar("K", bound=ProvisionalKeys)
+
+
+class StagedHistorian(ABC, Generic[K]):
+    """The append side of a historian: rows wait in memory until :meth:`flush` writes them.
+
+    ``flush_rows`` staged rows (numeric, text and events together) trigger a flush.
+    """
+
+    flush_rows: int
+
+    def __init__(self, tags: K) -> None:
+        self._tags = tags
+        self._numeric_staging = Staging(np.float64)
+        self._text_staging = Staging(np.object_)
+        self._event_staging: list[Event] = []
+
+    @abstractmethod
+    def _check_writable(self) -> None:
+        """Raise :class:`~shopfloor.model.errors.HistorianError` if appends are refused."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Write everything staged, in one transaction."""
+
+    def _staged(self) -> int:
+        return len(self._numeric_staging) + len(self._text_staging) + len(self._event_staging)
+
+    def append(self, batch: SampleBatch) -> None:
+        """Stage numeric samples; they are written at the next flush (idempotently)."""
+        self._stage(self._numeric_staging, batch)
+
+    def append_text(self, batch: TextBatch) -> None:
+        """Stage text samples; they follow the same rules as numeric ones."""
+        self._stage(self._text_staging, batch)
+
+    def append_events(self, events: Iterable[Event]) -> None:
+        """Stage events; an event whose id is stored already replaces it."""
+        self._check_writable()
+        self._event_staging.extend(events)
+        self._maybe_flush()
+
+    def _stage(self, staging: Staging, batch: SampleBatch | TextBatch) -> None:
+        self._check_writable()
+        if len(batch):
+            keys = self._tags.keys(batch.paths)
+            staging.add(
+                keys[batch.tag], batch.source_ns, batch.receive_ns, batch.value, batch.status
+            )
+            self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if self._staged() >= self.flush_rows:
+            self.flush()

@@ -17,7 +17,7 @@ async code through :class:`~shopfloor.historian.aio.AsyncHistorian`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Literal
@@ -30,6 +30,7 @@ from shopfloor.historian import _duckdb_read as read
 from shopfloor.historian._connect import Connector, transaction
 from shopfloor.historian._duckdb_sql import SCHEMA, SCHEMA_VERSION, pattern_regex
 from shopfloor.historian._duckdb_write import SampleTable, Written, delete_expired, write_events
+from shopfloor.historian._staged import StagedHistorian
 from shopfloor.historian._tags import TagRegistry
 from shopfloor.historian.base import (
     ALL_AGGREGATES,
@@ -70,7 +71,7 @@ def _asset_pattern(asset: str | Pattern) -> Pattern:
     return pat
 
 
-class DuckDBHistorian:
+class DuckDBHistorian(StagedHistorian[TagRegistry]):
     """A :class:`~shopfloor.historian.base.Historian` in one DuckDB file.
 
     ``mode="exclusive"`` holds one connection open: the fastest, for one process (tests,
@@ -101,15 +102,12 @@ class DuckDBHistorian:
         self.mode: Mode = mode
         self.read_only = read_only
         self.flush_rows = flush_rows
+        super().__init__(TagRegistry())
         self._connector = Connector(
             self.path, shared=mode == "shared", read_only=read_only, lock_timeout_s=lock_timeout_s
         )
-        self._tags = TagRegistry()
         self._numeric = SampleTable("samples", "latest", pa.float64())
         self._text = SampleTable("text_samples", "latest_text", pa.string())
-        self._numeric_staging = Staging(np.float64)
-        self._text_staging = Staging(np.object_)
-        self._event_staging: list[Event] = []
         try:
             with self._connector.session() as con:
                 self._open_schema(con)
@@ -153,39 +151,6 @@ class DuckDBHistorian:
     def _check_writable(self) -> None:
         if self.read_only:
             raise HistorianError(f"historian {self.path} was opened read-only")
-
-    def _staged(self) -> int:
-        return len(self._numeric_staging) + len(self._text_staging) + len(self._event_staging)
-
-    def append(self, batch: SampleBatch) -> None:
-        """Stage numeric samples; they are written at the next flush (idempotently)."""
-        self._check_writable()
-        if len(batch):
-            keys = self._tags.keys(batch.paths)
-            self._numeric_staging.add(
-                keys[batch.tag], batch.source_ns, batch.receive_ns, batch.value, batch.status
-            )
-            self._maybe_flush()
-
-    def append_text(self, batch: TextBatch) -> None:
-        """Stage text samples; they follow the same rules as numeric ones."""
-        self._check_writable()
-        if len(batch):
-            keys = self._tags.keys(batch.paths)
-            self._text_staging.add(
-                keys[batch.tag], batch.source_ns, batch.receive_ns, batch.value, batch.status
-            )
-            self._maybe_flush()
-
-    def append_events(self, events: Iterable[Event]) -> None:
-        """Stage events; an event whose id is stored already replaces it."""
-        self._check_writable()
-        self._event_staging.extend(events)
-        self._maybe_flush()
-
-    def _maybe_flush(self) -> None:
-        if self._staged() >= self.flush_rows:
-            self.flush()
 
     def flush(self) -> None:
         """Write everything staged, in one transaction."""

@@ -17,10 +17,8 @@ through :class:`~shopfloor.historian.aio.AsyncHistorian`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
-
-import numpy as np
 
 from shopfloor.historian._pg_connect import Conn, Location, Session, parse_location
 from shopfloor.historian._pg_copy import copy_samples, copy_text_samples
@@ -41,6 +39,7 @@ from shopfloor.historian._pg_write import (
     Written,
     delete_expired,
 )
+from shopfloor.historian._staged import StagedHistorian
 from shopfloor.historian.base import (
     ALL_AGGREGATES,
     Aggregate,
@@ -80,7 +79,7 @@ def _check_limit(limit: int | None) -> None:
         raise HistorianError(f"limit must not be negative, not {limit}")
 
 
-class PostgresHistorian:
+class PostgresHistorian(StagedHistorian[TagIds]):
     """A :class:`~shopfloor.historian.base.Historian` in a PostgreSQL schema.
 
     ``url`` is a libpq URI (``postgresql://user@host:5432/db``); its ``?schema=name``
@@ -109,17 +108,14 @@ class PostgresHistorian:
         self.schema = self.location.schema
         self.read_only = read_only
         self.flush_rows = flush_rows
+        super().__init__(TagIds())
         self._session = Session(
             self.location, read_only=read_only, connect_timeout_s=connect_timeout_s
         )
-        self._tags = TagIds()
         self._numeric = SampleWriter("samples", copy_samples)
         self._text = SampleWriter("text_samples", copy_text_samples)
         self._event_writer = EventWriter()
         self._stages = StageTables()
-        self._numeric_staging = Staging(np.float64)
-        self._text_staging = Staging(np.object_)
-        self._event_staging: list[Event] = []
         try:
             self._open_schema()
         except BaseException:
@@ -159,39 +155,6 @@ class PostgresHistorian:
     def _check_open(self) -> None:
         if self._session.closed:
             raise HistorianError(f"historian {self.location.display} is closed")
-
-    def _staged(self) -> int:
-        return len(self._numeric_staging) + len(self._text_staging) + len(self._event_staging)
-
-    def append(self, batch: SampleBatch) -> None:
-        """Stage numeric samples; they are written at the next flush (idempotently)."""
-        self._check_writable()
-        if len(batch):
-            keys = self._tags.keys(batch.paths)
-            self._numeric_staging.add(
-                keys[batch.tag], batch.source_ns, batch.receive_ns, batch.value, batch.status
-            )
-            self._maybe_flush()
-
-    def append_text(self, batch: TextBatch) -> None:
-        """Stage text samples; they follow the same rules as numeric ones."""
-        self._check_writable()
-        if len(batch):
-            keys = self._tags.keys(batch.paths)
-            self._text_staging.add(
-                keys[batch.tag], batch.source_ns, batch.receive_ns, batch.value, batch.status
-            )
-            self._maybe_flush()
-
-    def append_events(self, events: Iterable[Event]) -> None:
-        """Stage events; an event whose id is stored already replaces it."""
-        self._check_writable()
-        self._event_staging.extend(events)
-        self._maybe_flush()
-
-    def _maybe_flush(self) -> None:
-        if self._staged() >= self.flush_rows:
-            self.flush()
 
     def flush(self) -> None:
         """Write everything staged, in one transaction."""
