@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from shopfloor.monitor.anomaly import ContextDetector, Detector, EwmaDetector, PcaDetector
-from shopfloor.monitor.anomaly.base import DetectorError, FloatArray, budget_threshold
+from shopfloor.monitor.anomaly.base import DetectorError, FloatArray
+from shopfloor.monitor.anomaly.budget import AlarmBudget
 
 MINUTE_NS = 60 * 10**9
 
@@ -124,8 +125,30 @@ def test_scoring_before_fit_is_a_clear_error(case: Case) -> None:
         make(0).score_many(data(10, 0))
 
 
-def test_the_budget_threshold_allows_half_the_budgeted_alarms_on_the_history() -> None:
+def test_the_budget_allows_half_the_budgeted_alarms_on_the_data_seen() -> None:
     scores = np.concatenate([np.zeros(1000), [0.5, 0.6, 0.7, 0.8]])
-    threshold = budget_threshold(scores, per_day=1004 / 4, alarms_per_day=1.0)
-    assert int(np.sum(scores >= threshold)) == 2  # four days, half the budget of 4 alarms
-    assert budget_threshold(np.zeros(100), per_day=1000.0, alarms_per_day=1.0) > 0.0
+    budget = AlarmBudget(alarms_per_day=1.0, rows_per_day=1004 / 4)
+    budget.add(scores)
+    assert int(np.sum(scores >= budget.threshold())) == 2  # four days, half of 4 alarms
+
+
+def test_the_budget_never_lets_a_run_of_zeros_alarm() -> None:
+    budget = AlarmBudget(alarms_per_day=1.0, rows_per_day=10.0)
+    budget.add(np.zeros(100))
+    assert budget.threshold() > 0.0
+
+
+def test_more_normal_data_allows_more_alarms_so_the_threshold_falls() -> None:
+    rng = np.random.default_rng(0)
+    budget = AlarmBudget(alarms_per_day=1.0, rows_per_day=100.0)
+    budget.add(rng.uniform(size=200))
+    early = budget.threshold()
+    budget.add(rng.uniform(size=2000))
+    assert budget.threshold() < early
+
+
+def test_after_a_batch_the_threshold_is_the_one_the_batch_was_scored_against(case: Case) -> None:
+    detector, rest = fitted(case)
+    before = detector.threshold
+    detector.score_many(rest[:1000])
+    assert detector.threshold == before

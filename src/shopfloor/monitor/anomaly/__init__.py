@@ -7,16 +7,17 @@
 - ``PcaDetector``: the multivariate detector for the signals of one machine.
 """
 
-from shopfloor.monitor.anomaly.base import Detector, DetectorError, budget_threshold
+from shopfloor.monitor.anomaly.base import Detector, DetectorError
+from shopfloor.monitor.anomaly.budget import AlarmBudget
 from shopfloor.monitor.anomaly.context import ContextDetector
 from shopfloor.monitor.anomaly.ewma import EwmaDetector
 from shopfloor.monitor.anomaly.pca import PcaDetector
 
 __all__ = [
+    "AlarmBudget",
     "ContextDetector",
     "Detector",
     "DetectorError",
     "EwmaDetector",
     "PcaDetector",
-    "budget_threshold",
 ]

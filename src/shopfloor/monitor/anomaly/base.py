@@ -2,9 +2,12 @@
 
 A detector learns normal behaviour from a history window (``fit``), then scores new rows one
 batch (``score_many``) or one row (``score_one``) at a time, each score using only that row and
-the rows before it. Scores lie in [0, 1]; higher is more anomalous. ``fit`` also sets
-``threshold`` automatically from the scores of the history itself: the level that the normal
-data crosses ``alarms_per_day`` times a day (a false-alarm budget), never from labels.
+the rows before it. Scores lie in [0, 1]; higher is more anomalous. A row alarms when its
+score reaches ``threshold``, which is set automatically, never from labels: ``fit`` reads it
+from the history's scores and each scored batch refines it for the batches after it, so
+that the data seen raises at most half of ``alarms_per_day`` alarms a day
+(``budget.AlarmBudget``). Right after ``score_many``, ``threshold`` is the level that batch
+was scored against, so ``scores >= detector.threshold`` gives causal alarms.
 
 State is a JSON-compatible dict (``save_state`` / ``restore``): a restored detector produces
 exactly the scores the saved one would have. Parameters are constructor arguments, and every
@@ -25,7 +28,7 @@ TimeArray = NDArray[np.int64]  # nanoseconds since the epoch, UTC
 State = dict[str, Any]
 
 NS_PER_DAY = 86_400 * 10**9
-HISTORY_SHARE = 0.5  # of the false-alarm budget, spent on the history (see budget_threshold)
+HISTORY_SHARE = 0.5  # of the false-alarm budget that the threshold aims at (see budget.py)
 
 
 class DetectorError(ShopfloorError):
@@ -67,25 +70,6 @@ def rows_per_day(timestamps: TimeArray | None, default: float) -> float:
         return default
     step = float(np.median(np.diff(np.asarray(timestamps, dtype=np.int64))))
     return NS_PER_DAY / step if step > 0 else default
-
-
-def budget_threshold(scores: FloatArray, per_day: float, alarms_per_day: float) -> float:
-    """The lowest threshold at which ``scores`` raise at most ``alarms_per_day`` a day.
-
-    A row alarms when its score reaches the threshold. The history is allowed half its
-    budget, ``floor(alarms_per_day * days / 2)`` alarms: a threshold read from a short history
-    is an order statistic with a wide spread, and fresh normal data exceeds it more often than
-    the history did. The threshold sits just above the next highest score, so ties and long
-    runs of zeros can never add alarms; with too little history to allow one alarm it sits
-    just above the highest score.
-    """
-    finite = np.sort(scores[np.isfinite(scores)])[::-1]
-    if len(finite) == 0:
-        return 1.0
-    allowed = int(np.floor(HISTORY_SHARE * alarms_per_day * len(finite) / per_day))
-    if allowed >= len(finite):
-        return float(finite[-1])
-    return float(np.nextafter(finite[allowed], np.inf))
 
 
 def surprise_to_score(z: FloatArray, half: float = 3.0) -> FloatArray:

@@ -31,10 +31,10 @@ from shopfloor.monitor.anomaly.base import (
     State,
     TimeArray,
     as_1d,
-    budget_threshold,
     rows_per_day,
     surprise_to_score,
 )
+from shopfloor.monitor.anomaly.budget import AlarmBudget
 
 STEP_CLIP = 3  # steps beyond 3 units share a symbol: "a big jump" is one context
 
@@ -76,6 +76,7 @@ class ContextDetector:
         self._steps = np.zeros(0)  # and their steps
         self._recent = np.zeros(0)  # the last `quiet_rows` blended scores
         self._counts: dict[int, int] = {}
+        self._budget: AlarmBudget | None = None
 
     def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
         """Learn the value range and step size, replay ``history``, set the threshold."""
@@ -91,11 +92,13 @@ class ContextDetector:
         self._floor = 1e-9 + 1e-3 * float(np.mean(np.abs(x[:50])))
         self._values, self._steps, self._recent = x[:1] - self._offset, np.zeros(1), np.zeros(0)
         self._counts = {}
-        self._fitted = True
+        self._fitted, self._budget = True, None
         scores = self.score_many(x[1:])
         per_day = rows_per_day(timestamps, self.default_rows_per_day)
+        self._budget = AlarmBudget(self.alarms_per_day, per_day)
         # Early history rows are all "new"; calibrate on the settled second half.
-        self.threshold = budget_threshold(scores[len(scores) // 2 :], per_day, self.alarms_per_day)
+        self._budget.add(scores[len(scores) // 2 :])
+        self.threshold = self._budget.threshold()
         return self
 
     def score_many(self, values: FloatArray, timestamps: TimeArray | None = None) -> FloatArray:
@@ -115,6 +118,11 @@ class ContextDetector:
         scores = self._onset(blend)
         self._values = np.concatenate((self._values, x))[-self.window :]
         self._steps = np.concatenate((self._steps, steps))[-self.window :]
+        if self._budget is not None:
+            # The threshold stays the one this batch was scored against; the batch joins the
+            # budget for the next one, so comparing these scores with it stays causal.
+            self.threshold = self._budget.threshold()
+            self._budget.add(scores)
         return scores
 
     def score_one(self, value: float | FloatArray, timestamp: int | None = None) -> float:
@@ -132,6 +140,7 @@ class ContextDetector:
             "steps": self._steps.tolist(),
             "recent": self._recent.tolist(),
             "counts": {str(k): v for k, v in self._counts.items()},
+            "budget": None if self._budget is None else self._budget.to_state(),
         }
 
     def restore(self, state: State) -> None:
@@ -145,6 +154,8 @@ class ContextDetector:
         self._steps = np.array(state["steps"], dtype=np.float64)
         self._recent = np.array(state["recent"], dtype=np.float64)
         self._counts = {int(k): int(v) for k, v in state["counts"].items()}
+        budget = state["budget"]
+        self._budget = None if budget is None else AlarmBudget.from_state(budget)
 
     def _rolling_z(self, past: FloatArray, new: FloatArray) -> FloatArray:
         """|new - mean| / sd, each row against the ``window`` rows before it."""

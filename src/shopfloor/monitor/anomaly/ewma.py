@@ -3,7 +3,7 @@
 Why this one for live use: it needs two numbers of state per signal, scores a row in O(1),
 and its recursions are linear filters, so a batch runs inside ``scipy.signal.lfilter`` at C
 speed with no Python loop per sample. It catches spikes, steps and bursts of noise relative
-to the recent level and spread; it does not model seasonality (see ``SurpriseDetector``).
+to the recent level and spread; it does not model seasonality (see ``ContextDetector``).
 
 >>> import numpy as np
 >>> detector = EwmaDetector(half_life=50).fit(np.sin(np.arange(500) / 10))
@@ -24,10 +24,10 @@ from shopfloor.monitor.anomaly.base import (
     State,
     TimeArray,
     as_1d,
-    budget_threshold,
     rows_per_day,
     surprise_to_score,
 )
+from shopfloor.monitor.anomaly.budget import AlarmBudget
 
 
 class EwmaDetector:
@@ -56,6 +56,7 @@ class EwmaDetector:
         self._var_zi = 0.0
         self._var = 0.0
         self._min_std = 1e-12
+        self._budget: AlarmBudget | None = None
 
     def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
         """Start the averages on ``history`` and set the threshold from its scores."""
@@ -68,10 +69,13 @@ class EwmaDetector:
         self._var = 0.0
         # A flat history would make every later wiggle infinitely surprising.
         self._min_std = max(1e-9, 1e-3 * float(np.std(values)), 1e-6 * abs(self._mean))
+        self._budget = None
         scores = self.score_many(values)
         burn_in = min(len(values) // 2, int(3 * self.half_life))
         per_day = rows_per_day(timestamps, self.default_rows_per_day)
-        self.threshold = budget_threshold(scores[burn_in:], per_day, self.alarms_per_day)
+        self._budget = AlarmBudget(self.alarms_per_day, per_day)
+        self._budget.add(scores[burn_in:])
+        self.threshold = self._budget.threshold()
         return self
 
     def score_many(self, values: FloatArray, timestamps: TimeArray | None = None) -> FloatArray:
@@ -90,7 +94,13 @@ class EwmaDetector:
         std = np.maximum(np.sqrt(var_before), self._min_std)
         self._mean, self._mean_zi = float(means[-1]), float(mean_zf[0])
         self._var, self._var_zi = float(variances[-1]), float(var_zf[0])
-        return surprise_to_score(np.abs(dev) / std)
+        scores = surprise_to_score(np.abs(dev) / std)
+        if self._budget is not None:
+            # The threshold stays the one this batch was scored against; the batch joins the
+            # budget for the next one, so comparing these scores with it stays causal.
+            self.threshold = self._budget.threshold()
+            self._budget.add(scores)
+        return scores
 
     def score_one(self, value: float | FloatArray, timestamp: int | None = None) -> float:
         """Score one value (a convenience over ``score_many``)."""
@@ -106,6 +116,7 @@ class EwmaDetector:
             "var_zi": self._var_zi,
             "var": self._var,
             "min_std": self._min_std,
+            "budget": None if self._budget is None else self._budget.to_state(),
         }
 
     def restore(self, state: State) -> None:
@@ -116,3 +127,5 @@ class EwmaDetector:
         self._var_zi = float(state["var_zi"])
         self._var = float(state["var"])
         self._min_std = float(state["min_std"])
+        budget = state["budget"]
+        self._budget = None if budget is None else AlarmBudget.from_state(budget)

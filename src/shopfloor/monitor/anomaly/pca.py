@@ -32,10 +32,10 @@ from shopfloor.monitor.anomaly.base import (
     FloatArray,
     State,
     TimeArray,
-    budget_threshold,
     rows_per_day,
     surprise_to_score,
 )
+from shopfloor.monitor.anomaly.budget import AlarmBudget
 
 
 class PcaDetector:
@@ -63,6 +63,7 @@ class PcaDetector:
         self._components = np.zeros((0, 0))
         self._eigenvalues = np.ones(0)
         self._spe_ref = 1.0
+        self._budget: AlarmBudget | None = None
 
     def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
         """Learn the normal subspace of ``history`` (rows x signals) and set the threshold."""
@@ -82,9 +83,12 @@ class PcaDetector:
         self._eigenvalues = np.maximum(eigen[:kept], 1e-12)
         self._spe_ref = 1.0
         self._spe_ref = max(float(np.mean(self._statistics(z)[1])), 1e-9)
+        self._budget = None
         scores = self.score_many(x)
         per_day = rows_per_day(timestamps, self.default_rows_per_day)
-        self.threshold = budget_threshold(scores, per_day, self.alarms_per_day)
+        self._budget = AlarmBudget(self.alarms_per_day, per_day)
+        self._budget.add(scores)
+        self.threshold = self._budget.threshold()
         return self
 
     def score_many(self, values: FloatArray, timestamps: TimeArray | None = None) -> FloatArray:
@@ -96,7 +100,13 @@ class PcaDetector:
         # Both statistics are about 1 per degree of freedom on normal rows; their root is a
         # distance in standard deviations, which is what the score maps.
         distance = np.sqrt(t2 / len(self._eigenvalues) + spe / self._spe_ref)
-        return surprise_to_score(distance)
+        scores = surprise_to_score(distance)
+        if self._budget is not None:
+            # The threshold stays the one this batch was scored against; the batch joins the
+            # budget for the next one, so comparing these scores with it stays causal.
+            self.threshold = self._budget.threshold()
+            self._budget.add(scores)
+        return scores
 
     def score_one(self, value: float | FloatArray, timestamp: int | None = None) -> float:
         """Score one row of signals."""
@@ -112,6 +122,7 @@ class PcaDetector:
             "components": self._components.tolist(),
             "eigenvalues": self._eigenvalues.tolist(),
             "spe_ref": self._spe_ref,
+            "budget": None if self._budget is None else self._budget.to_state(),
         }
 
     def restore(self, state: State) -> None:
@@ -123,6 +134,8 @@ class PcaDetector:
         self._components = np.array(state["components"], dtype=np.float64)
         self._eigenvalues = np.array(state["eigenvalues"], dtype=np.float64)
         self._spe_ref = float(state["spe_ref"])
+        budget = state["budget"]
+        self._budget = None if budget is None else AlarmBudget.from_state(budget)
 
     def _statistics(self, z: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Hotelling's T² and the squared prediction error of standardised rows."""
