@@ -76,11 +76,11 @@ class RegimeNormaliser:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RegimeNormaliser:
         """The inverse of :meth:`to_dict`."""
-        width = len(data["setting_mean"])
+        width, count = len(data["setting_mean"]), len(data["centres"])
         return cls(
             np.asarray(data["setting_mean"], dtype=np.float64),
             np.asarray(data["setting_scale"], dtype=np.float64),
-            np.asarray(data["centres"], dtype=np.float64).reshape(-1, width),
+            np.asarray(data["centres"], dtype=np.float64).reshape(count, width),
             np.asarray(data["sensor_mean"], dtype=np.float64),
             np.asarray(data["sensor_std"], dtype=np.float64),
             np.asarray(data["keep"], dtype=np.bool_),
