@@ -119,6 +119,26 @@ def test_an_obvious_fault_crosses_the_threshold(case: Case) -> None:
     assert np.max(detector.score_many(faulty)[400:]) >= detector.threshold
 
 
+def test_missing_values_score_zero_and_leave_later_scores_sound(case: Case) -> None:
+    detector, rest = fitted(case)
+    gappy = rest[:1000].copy()
+    gappy[100:110] = np.nan
+    gappy[500] = np.inf
+    scores = detector.score_many(gappy)
+    assert np.all(scores[100:110] == 0.0)
+    assert scores[500] == 0.0
+    assert np.all(np.isfinite(scores) & (scores >= 0) & (scores <= 1))
+    assert np.sum(scores[600:] >= detector.threshold) <= 3
+
+
+def test_fit_skips_missing_history_values(case: Case) -> None:
+    make, data = case
+    history = data(3000, 5)
+    history[::50] = np.nan
+    detector = make(5).fit(history)
+    assert 0.0 < detector.threshold <= 1.0
+
+
 def test_scoring_before_fit_is_a_clear_error(case: Case) -> None:
     make, data = case
     with pytest.raises(DetectorError, match="fit"):

@@ -82,6 +82,29 @@ def surprise_to_score(z: FloatArray, half: float = 3.0) -> FloatArray:
     return np.asarray(z / (z + half), dtype=np.float64)
 
 
+def fill_missing(x: FloatArray, before: float) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Missing (non-finite) values replaced by the last finite one, and where they were.
+
+    A gap in a signal is no news: carrying the last value forward keeps the detector's state
+    unchanged in spirit, and the detector scores those rows 0. ``before`` stands in for the
+    value before the batch.
+    """
+    missing = ~np.isfinite(x)
+    if not missing.any():
+        return x, missing
+    last = np.maximum.accumulate(np.where(missing, -1, np.arange(len(x))))
+    return np.where(last >= 0, x[np.maximum(last, 0)], before), missing
+
+
+def finite_history(values: FloatArray, minimum: int) -> FloatArray:
+    """The finite values of a univariate history, which must number at least ``minimum``."""
+    x = as_1d(values)
+    x = x[np.isfinite(x)]
+    if len(x) < minimum:
+        raise DetectorError(f"fit needs at least {minimum} finite history values, got {len(x)}")
+    return x
+
+
 def as_1d(values: FloatArray | float) -> FloatArray:
     """Univariate input as a 1-D float64 array."""
     array = np.atleast_1d(np.asarray(values, dtype=np.float64))

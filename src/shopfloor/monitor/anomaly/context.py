@@ -31,6 +31,8 @@ from shopfloor.monitor.anomaly.base import (
     State,
     TimeArray,
     as_1d,
+    fill_missing,
+    finite_history,
     rows_per_day,
     surprise_to_score,
 )
@@ -80,9 +82,7 @@ class ContextDetector:
 
     def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
         """Learn the value range and step size, replay ``history``, set the threshold."""
-        x = as_1d(history)
-        if len(x) < 3:
-            raise DetectorError("fit needs at least three history values")
+        x = finite_history(history, 3)
         steps = np.diff(x)
         self._low = float(np.min(x))
         self._span = max(float(np.max(x)) - self._low, 1e-9 * (1.0 + abs(self._low)))
@@ -105,7 +105,8 @@ class ContextDetector:
         """Scores for ``values`` in order, continuing the stream."""
         if not self._fitted:
             raise DetectorError("call fit before scoring")
-        x = as_1d(values) - self._offset
+        filled, missing = fill_missing(as_1d(values), float(self._values[-1]) + self._offset)
+        x = filled - self._offset
         if len(x) == 0:
             return np.empty(0)
         steps = np.diff(np.concatenate((self._values[-1:], x)))
@@ -115,7 +116,7 @@ class ContextDetector:
         )
         w = self.novelty_weight
         blend = (1.0 - w) * surprise_to_score(surprise) + w * self._novelty(x, steps)
-        scores = self._onset(blend)
+        scores = self._onset(np.where(missing, 0.0, blend))
         self._values = np.concatenate((self._values, x))[-self.window :]
         self._steps = np.concatenate((self._steps, steps))[-self.window :]
         if self._budget is not None:

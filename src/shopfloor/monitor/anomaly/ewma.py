@@ -24,6 +24,8 @@ from shopfloor.monitor.anomaly.base import (
     State,
     TimeArray,
     as_1d,
+    fill_missing,
+    finite_history,
     rows_per_day,
     surprise_to_score,
 )
@@ -60,9 +62,7 @@ class EwmaDetector:
 
     def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
         """Start the averages on ``history`` and set the threshold from its scores."""
-        values = as_1d(history)
-        if len(values) < 2:
-            raise DetectorError("fit needs at least two history values")
+        values = finite_history(history, 2)
         self._mean = float(values[0])
         self._mean_zi = (1.0 - self._alpha) * self._mean
         self._var_zi = 0.0
@@ -82,7 +82,7 @@ class EwmaDetector:
         """Score ``values`` against the averages so far, then fold them in."""
         if self._mean is None:
             raise DetectorError("call fit before scoring")
-        x = as_1d(values)
+        x, missing = fill_missing(as_1d(values), self._mean)
         if len(x) == 0:
             return np.empty(0)
         a, keep = self._alpha, 1.0 - self._alpha
@@ -94,7 +94,7 @@ class EwmaDetector:
         std = np.maximum(np.sqrt(var_before), self._min_std)
         self._mean, self._mean_zi = float(means[-1]), float(mean_zf[0])
         self._var, self._var_zi = float(variances[-1]), float(var_zf[0])
-        scores = surprise_to_score(np.abs(dev) / std)
+        scores = np.where(missing, 0.0, surprise_to_score(np.abs(dev) / std))
         if self._budget is not None:
             # The threshold stays the one this batch was scored against; the batch joins the
             # budget for the next one, so comparing these scores with it stays causal.

@@ -41,6 +41,8 @@ from shopfloor.monitor.anomaly.budget import AlarmBudget
 class PcaDetector:
     """Score rows of several signals by T² and residual against a PCA of the history.
 
+    A row with a missing (non-finite) signal scores 0; ``fit`` skips such rows.
+
     ``variance_kept`` chooses how many components describe normal operation;
     ``alarms_per_day`` is the false-alarm budget of the automatic threshold. ``seed`` is
     accepted for the common contract (the SVD is deterministic).
@@ -68,6 +70,7 @@ class PcaDetector:
     def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
         """Learn the normal subspace of ``history`` (rows x signals) and set the threshold."""
         x = self._rows(history)
+        x = x[np.all(np.isfinite(x), axis=1)]
         if len(x) < x.shape[1] + 2:
             raise DetectorError(f"fit needs more rows than signals, got {x.shape}")
         self._center = x.mean(axis=0)
@@ -96,11 +99,14 @@ class PcaDetector:
         if self._center is None:
             raise DetectorError("call fit before scoring")
         x = self._rows(values)
+        missing = ~np.all(np.isfinite(x), axis=1)
+        if missing.any():  # scored 0 below; the centre keeps the arithmetic quiet
+            x = np.where(missing[:, None], self._center, x)
         t2, spe = self._statistics((x - self._center) / self._scale)
         # Both statistics are about 1 per degree of freedom on normal rows; their root is a
         # distance in standard deviations, which is what the score maps.
         distance = np.sqrt(t2 / len(self._eigenvalues) + spe / self._spe_ref)
-        scores = surprise_to_score(distance)
+        scores = np.where(missing, 0.0, surprise_to_score(distance))
         if self._budget is not None:
             # The threshold stays the one this batch was scored against; the batch joins the
             # budget for the next one, so comparing these scores with it stays causal.
