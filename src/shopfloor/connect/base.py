@@ -27,6 +27,7 @@ import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Generic, TypedDict, TypeVar, Unpack
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from shopfloor.bus.base import Bus
 from shopfloor.connect.deadletter import DeadLetter, DeadLetterStore
 from shopfloor.model.batch import SampleBatch, TextBatch
 from shopfloor.model.clock import Clock, WallClock
-from shopfloor.model.connector_spec import BackoffSpec
+from shopfloor.model.connector_spec import BackoffSpec, ConnectorCommon
 from shopfloor.model.errors import ShopfloorError
 from shopfloor.model.quality import StatusCode
 
@@ -263,3 +264,29 @@ class Connector(ABC):
         if self._state is ConnectorState.CONNECTED:
             await self.mark(self._known.numeric, status)
             await self.mark(self._known.text, status, text=True)
+
+
+class DriverOptions(TypedDict, total=False):
+    """The keywords :func:`~shopfloor.connect.registry.build_connector` gives every driver."""
+
+    clock: Clock | None
+    dead_letters: DeadLetterStore | None
+
+
+S = TypeVar("S", bound=ConnectorCommon)
+
+
+class SpecConnector(Connector, Generic[S]):
+    """A protocol driver built from its plant-file entry ``spec``.
+
+    It takes ``(spec, bus, *, clock=None, dead_letters=None)``, the arguments the registry
+    passes every driver, and is named and backs off as ``spec`` says. A driver that sets up
+    more takes the same arguments and hands them on::
+
+        def __init__(self, spec: ModbusConnectorSpec, bus: Bus, **options: Unpack[DriverOptions]):
+            super().__init__(spec, bus, **options)
+    """
+
+    def __init__(self, spec: S, bus: Bus, **options: Unpack[DriverOptions]) -> None:
+        super().__init__(spec.name, bus, backoff=spec.backoff, **options)
+        self.spec = spec

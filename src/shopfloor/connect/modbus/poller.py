@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -31,13 +31,11 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from pymodbus.pdu import ModbusPDU
 
 from shopfloor.bus.base import Bus
-from shopfloor.connect.base import Connector, ConnectorError
-from shopfloor.connect.deadletter import DeadLetterStore
+from shopfloor.connect.base import ConnectorError, DriverOptions, SpecConnector
 from shopfloor.connect.modbus.codec import FieldGroup, decode_bits, field_groups
 from shopfloor.connect.modbus.plan import ReadRequest, plan_requests
 from shopfloor.connect.modbus.registers import BIT_KINDS, KIND_NAMES, RegisterMap, compile_map
 from shopfloor.model.batch import SampleBatch
-from shopfloor.model.clock import Clock
 from shopfloor.model.quality import StatusCode, status_name
 from shopfloor.model.spec_modbus import ModbusConnectorSpec
 
@@ -116,23 +114,15 @@ def _check_length(got: int, request: ReadRequest) -> None:
         raise ValueError(f"asked for {request.count}, got {got}")
 
 
-class ModbusPoller(Connector):
+class ModbusPoller(SpecConnector[ModbusConnectorSpec]):
     """Polls one Modbus TCP device (one unit id) for the values in its register map."""
 
     type = "modbus"
 
     def __init__(
-        self,
-        spec: ModbusConnectorSpec,
-        bus: Bus,
-        *,
-        clock: Clock | None = None,
-        dead_letters: DeadLetterStore | None = None,
+        self, spec: ModbusConnectorSpec, bus: Bus, **options: Unpack[DriverOptions]
     ) -> None:
-        super().__init__(
-            spec.name, bus, backoff=spec.backoff, clock=clock, dead_letters=dead_letters
-        )
-        self.spec = spec
+        super().__init__(spec, bus, **options)
         self.map: RegisterMap = compile_map(spec)
         self.requests = plan_requests(
             [p.span for p in self.map.points],

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from shopfloor.bus.base import Bus
-from shopfloor.connect.base import Connector
-from shopfloor.connect.deadletter import DeadLetterStore
+from shopfloor.connect.base import DriverOptions, SpecConnector
 from shopfloor.connect.mqtt_common import Message, MqttClient, client_id, segment
 from shopfloor.model.batch import SampleBatch, TextBatch
-from shopfloor.model.clock import Clock
 from shopfloor.model.namespace import join
 from shopfloor.model.quality import StatusCode
 from shopfloor.model.spec_mqtt import JsonTopicSpec, MqttJsonConnectorSpec
@@ -150,23 +148,15 @@ def _dictionary(paths: list[str]) -> tuple[tuple[str, ...], np.ndarray[Any, Any]
     return tuple(index), tag
 
 
-class MqttJsonConnector(Connector):
+class MqttJsonConnector(SpecConnector[MqttJsonConnectorSpec]):
     """Tag values from JSON messages on MQTT topics (see the module docstring)."""
 
     type = "mqtt_json"
 
     def __init__(
-        self,
-        spec: MqttJsonConnectorSpec,
-        bus: Bus,
-        *,
-        clock: Clock | None = None,
-        dead_letters: DeadLetterStore | None = None,
+        self, spec: MqttJsonConnectorSpec, bus: Bus, **options: Unpack[DriverOptions]
     ) -> None:
-        super().__init__(
-            spec.name, bus, backoff=spec.backoff, clock=clock, dead_letters=dead_letters
-        )
-        self.spec = spec
+        super().__init__(spec, bus, **options)
         MqttClient.from_spec(spec, default_id="check")  # fail fast on a bad broker or TLS
 
     async def session(self) -> None:

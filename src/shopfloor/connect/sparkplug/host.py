@@ -31,13 +31,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from shopfloor.bus.base import Bus
-from shopfloor.connect.base import Connector
-from shopfloor.connect.deadletter import DeadLetterStore
+from shopfloor.connect.base import DriverOptions, SpecConnector
 from shopfloor.connect.mqtt_common import Message, MqttClient, Will, client_id
 from shopfloor.connect.sparkplug import wire
 from shopfloor.connect.sparkplug.codec import BD_SEQ, Payload, PayloadError, decode, rebirth_request
@@ -54,7 +53,6 @@ from shopfloor.connect.sparkplug.mapping import (
 from shopfloor.connect.sparkplug.sessions import DeviceSession, HostStats, NodeSession
 from shopfloor.connect.sparkplug.tables import MAX_MS, MetricTable, PathDictionary, Plan, Rows
 from shopfloor.model.batch import SampleBatch, TextBatch
-from shopfloor.model.clock import Clock
 from shopfloor.model.quality import StatusCode
 from shopfloor.model.spec_mqtt import SparkplugConnectorSpec
 
@@ -80,23 +78,15 @@ class _Data:
     plan: Plan
 
 
-class SparkplugHost(Connector):
+class SparkplugHost(SpecConnector[SparkplugConnectorSpec]):
     """A Sparkplug B primary host application as a shopfloor connector."""
 
     type = "sparkplug"
 
     def __init__(
-        self,
-        spec: SparkplugConnectorSpec,
-        bus: Bus,
-        *,
-        clock: Clock | None = None,
-        dead_letters: DeadLetterStore | None = None,
+        self, spec: SparkplugConnectorSpec, bus: Bus, **options: Unpack[DriverOptions]
     ) -> None:
-        super().__init__(
-            spec.name, bus, backoff=spec.backoff, clock=clock, dead_letters=dead_letters
-        )
-        self.spec = spec
+        super().__init__(spec, bus, **options)
         self.mapping = AssetMapping(spec.mapping)
         self.stats = HostStats()
         self.nodes: dict[tuple[str, str], NodeSession] = {}
