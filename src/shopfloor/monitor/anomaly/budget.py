@@ -17,6 +17,7 @@ Only the highest scores are kept (at most ``MAX_KEPT``), so the state stays smal
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -48,10 +49,32 @@ class AlarmBudget:
             merged = np.partition(merged, len(merged) - MAX_KEPT)[-MAX_KEPT:]
         self._top = np.sort(merged)[::-1]
 
+    def levels_before(self, scores: FloatArray) -> FloatArray:
+        """For each positive score, the threshold of the budget just before it; then add all.
+
+        Row by row, so the result does not depend on how a stream is cut into batches. Only
+        positive scores are visited (zeros just count as rows), which keeps the loop short
+        for the sparse scores of an onset detector. Zero where a score is not positive.
+        """
+        levels = np.zeros(len(scores))
+        top = sorted(self._top.tolist())  # ascending, for bisect
+        rows = self.rows
+        for i in np.flatnonzero(scores > 0).tolist():
+            allowed = self._allowed_at(rows + i)
+            levels[i] = 0.0 if allowed >= len(top) else top[-1 - allowed]
+            bisect.insort(top, float(scores[i]))
+            if len(top) > MAX_KEPT:
+                del top[0]
+        self.rows = rows + len(scores)
+        self._top = np.array(top[::-1], dtype=np.float64)
+        return levels
+
+    def _allowed_at(self, rows: int) -> int:
+        return int(np.floor(HISTORY_SHARE * self.alarms_per_day * rows / self.rows_per_day))
+
     def allowed(self) -> int:
         """Alarms the rows seen so far may raise (half the budget, see the module text)."""
-        days = self.rows / self.rows_per_day
-        return int(np.floor(HISTORY_SHARE * self.alarms_per_day * days))
+        return self._allowed_at(self.rows)
 
     def threshold(self) -> float:
         """Just above the highest score beyond the allowed alarms (1.0 before any row)."""

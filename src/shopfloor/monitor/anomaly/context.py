@@ -59,6 +59,8 @@ class ContextDetector:
         step_scale: float = 0.75,
         quiet_rows: int = 120,
         novelty_weight: float = 0.6,
+        calibration: float = 0.5,
+        calibration_floor: float = 0.3,
         alarms_per_day: float = 1.0,
         default_rows_per_day: float = 1440.0,
         seed: int = 0,
@@ -68,6 +70,8 @@ class ContextDetector:
         self.step_scale = step_scale
         self.quiet_rows = quiet_rows
         self.novelty_weight = novelty_weight
+        self.calibration = calibration
+        self.calibration_floor = calibration_floor
         self.alarms_per_day = alarms_per_day
         self.default_rows_per_day = default_rows_per_day
         self.seed = seed
@@ -79,6 +83,7 @@ class ContextDetector:
         self._recent = np.zeros(0)  # the last `quiet_rows` blended scores
         self._counts: dict[int, int] = {}
         self._budget: AlarmBudget | None = None
+        self._reference: AlarmBudget | None = None  # of onset scores, for calibration
 
     def fit(self, history: FloatArray, timestamps: TimeArray | None = None) -> Self:
         """Learn the value range and step size, replay ``history``, set the threshold."""
@@ -92,12 +97,15 @@ class ContextDetector:
         self._floor = 1e-9 + 1e-3 * float(np.mean(np.abs(x[:50])))
         self._values, self._steps, self._recent = x[:1] - self._offset, np.zeros(1), np.zeros(0)
         self._counts = {}
-        self._fitted, self._budget = True, None
-        scores = self.score_many(x[1:])
+        self._fitted, self._budget, self._reference = True, None, None
+        onset = self.score_many(x[1:])
         per_day = rows_per_day(timestamps, self.default_rows_per_day)
+        # Early history rows are all "new"; both budgets start from the settled second half.
+        settled = onset[len(onset) // 2 :]
+        self._reference = AlarmBudget(self.alarms_per_day, per_day)
+        self._reference.add(settled)
         self._budget = AlarmBudget(self.alarms_per_day, per_day)
-        # Early history rows are all "new"; calibrate on the settled second half.
-        self._budget.add(scores[len(scores) // 2 :])
+        self._budget.add(self._calibrated(settled, np.full(len(settled), self._level())))
         self.threshold = self._budget.threshold()
         return self
 
@@ -116,7 +124,11 @@ class ContextDetector:
         )
         w = self.novelty_weight
         blend = (1.0 - w) * surprise_to_score(surprise) + w * self._novelty(x, steps)
-        scores = self._onset(np.where(missing, 0.0, blend))
+        onset = self._onset(np.where(missing, 0.0, blend))
+        if self._reference is None:
+            scores = onset  # replaying the history in fit: no reference yet
+        else:
+            scores = self._calibrated(onset, self._reference.levels_before(onset))
         self._values = np.concatenate((self._values, x))[-self.window :]
         self._steps = np.concatenate((self._steps, steps))[-self.window :]
         if self._budget is not None:
@@ -142,6 +154,7 @@ class ContextDetector:
             "recent": self._recent.tolist(),
             "counts": {str(k): v for k, v in self._counts.items()},
             "budget": None if self._budget is None else self._budget.to_state(),
+            "reference": None if self._reference is None else self._reference.to_state(),
         }
 
     def restore(self, state: State) -> None:
@@ -157,6 +170,24 @@ class ContextDetector:
         self._counts = {int(k): int(v) for k, v in state["counts"].items()}
         budget = state["budget"]
         self._budget = None if budget is None else AlarmBudget.from_state(budget)
+        reference = state["reference"]
+        self._reference = None if reference is None else AlarmBudget.from_state(reference)
+
+    def _level(self) -> float:
+        """The series' own alarm level of onset scores now."""
+        return 0.0 if self._reference is None else self._reference.threshold()
+
+    def _calibrated(self, onset: FloatArray, levels: FloatArray) -> FloatArray:
+        """Blend each onset score with itself relative to the series' alarm level.
+
+        ``s / (s + level)`` is 0.5 where a score equals the level that this series' own
+        past reaches about once in two days, whatever the series; that makes scores of
+        different signals comparable, so that one threshold can serve them all. The floor
+        keeps a series that has hardly alarmed yet from turning every blip into 1.
+        """
+        relative = onset / (onset + np.maximum(levels, self.calibration_floor))
+        c = self.calibration
+        return np.where(onset > 0, (1.0 - c) * onset + c * relative, 0.0)
 
     def _rolling_z(self, past: FloatArray, new: FloatArray) -> FloatArray:
         """|new - mean| / sd, each row against the ``window`` rows before it."""
