@@ -30,6 +30,12 @@ from shopfloor.historian import _duckdb_read as read
 from shopfloor.historian._connect import Connector, transaction
 from shopfloor.historian._duckdb_sql import SCHEMA, SCHEMA_VERSION, pattern_regex
 from shopfloor.historian._duckdb_write import SampleTable, Written, delete_expired, write_events
+from shopfloor.historian._query_args import (
+    asset_pattern,
+    check_limit,
+    downsample_aggregates,
+    selector_pattern,
+)
 from shopfloor.historian._staged import StagedHistorian
 from shopfloor.historian._tags import TagRegistry
 from shopfloor.historian.base import (
@@ -44,7 +50,7 @@ from shopfloor.historian.staging import Int32s, Staging
 from shopfloor.model.batch import SampleBatch, TextBatch
 from shopfloor.model.errors import HistorianError
 from shopfloor.model.event import Event
-from shopfloor.model.namespace import Pattern, pattern
+from shopfloor.model.namespace import Pattern
 
 Mode = Literal["exclusive", "shared"]
 DEFAULT_FLUSH_ROWS = 8_000_000
@@ -54,21 +60,6 @@ Big chunks sorted by tag write fast and keep one tag's rows of a long time span 
 in ``bench/historian`` a day's trend of one of 1,000 tags reads about 11 row groups with
 8 M-row chunks, 87 with 1 M-row chunks, and queries run 2 to 3 times faster.
 """
-
-
-def _pattern(selector: str | Pattern) -> Pattern:
-    try:
-        return pattern(selector)
-    except ValueError as exc:
-        raise HistorianError(f"bad tag selector: {exc}") from exc
-
-
-def _asset_pattern(asset: str | Pattern) -> Pattern:
-    """A plain asset path selects itself and everything under it; wildcards match as such."""
-    pat = _pattern(asset)
-    if isinstance(asset, str) and pat.is_literal:
-        return Pattern(asset + "/#")
-    return pat
 
 
 class DuckDBHistorian(StagedHistorian[TagRegistry]):
@@ -212,7 +203,7 @@ class DuckDBHistorian(StagedHistorian[TagRegistry]):
 
     def paths(self, selector: str | Pattern = "#") -> list[str]:
         """Every stored path that ``selector`` matches, sorted."""
-        pat = _pattern(selector)
+        pat = selector_pattern(selector)
         with self._reading():
             return [path for path, _ in self._tags.select(pat)]
 
@@ -237,9 +228,8 @@ class DuckDBHistorian(StagedHistorian[TagRegistry]):
         end_ns: int,
         limit: int | None,
     ) -> read.B:
-        pat = _pattern(selector)
-        if limit is not None and limit < 0:
-            raise HistorianError(f"limit must not be negative, not {limit}")
+        pat = selector_pattern(selector)
+        check_limit(limit)
         with self._reading() as con:
             selection = self._tags.select(pat)
             if not selection or start_ns >= end_ns or limit == 0:
@@ -256,15 +246,8 @@ class DuckDBHistorian(StagedHistorian[TagRegistry]):
     ) -> Downsampled:
         """Per-bucket aggregates of the selected tags, buckets ``[start_ns + k*every_ns,
         ...)`` clipped to ``end_ns``; one SQL query whatever the number of buckets."""
-        pat = _pattern(selector)
-        if every_ns <= 0:
-            raise HistorianError(f"bucket width must be positive, not {every_ns} ns")
-        try:
-            aggs = tuple(dict.fromkeys(Aggregate(a) for a in aggregates))
-        except ValueError as exc:
-            raise HistorianError(str(exc)) from exc
-        if not aggs:
-            raise HistorianError("downsample needs at least one aggregate")
+        pat = selector_pattern(selector)
+        aggs = downsample_aggregates(every_ns, aggregates)
         with self._reading() as con:
             selection = self._tags.select(pat)
             if not selection or start_ns >= end_ns:
@@ -275,7 +258,7 @@ class DuckDBHistorian(StagedHistorian[TagRegistry]):
 
     def latest(self, selector: str | Pattern = "#") -> SampleBatch:
         """The newest numeric sample (by source time, any quality) of each selected tag."""
-        pat = _pattern(selector)
+        pat = selector_pattern(selector)
         with self._reading() as con:
             selection = self._tags.select(pat)
             return read.read_latest(con, selection) if selection else SampleBatch.empty()
@@ -292,9 +275,8 @@ class DuckDBHistorian(StagedHistorian[TagRegistry]):
         """Events newest first. ``asset``: a path selects that asset and everything under
         it, a pattern (``+``, ``#``) what it matches; ``kind``: ``alarm`` selects ``alarm``
         and every ``alarm.*`` kind."""
-        regex = None if asset is None else pattern_regex(_asset_pattern(asset))
-        if limit is not None and limit < 0:
-            raise HistorianError(f"limit must not be negative, not {limit}")
+        regex = None if asset is None else pattern_regex(asset_pattern(asset))
+        check_limit(limit)
         with self._reading() as con:
             return read.read_events(
                 con, asset_regex=regex, kind=kind, start_ns=start_ns, end_ns=end_ns, limit=limit

@@ -39,6 +39,12 @@ from shopfloor.historian._pg_write import (
     Written,
     delete_expired,
 )
+from shopfloor.historian._query_args import (
+    asset_pattern,
+    check_limit,
+    downsample_aggregates,
+    selector_pattern,
+)
 from shopfloor.historian._staged import StagedHistorian
 from shopfloor.historian.base import (
     ALL_AGGREGATES,
@@ -52,31 +58,11 @@ from shopfloor.historian.staging import Int32s, Staging
 from shopfloor.model.batch import B, SampleBatch, TextBatch
 from shopfloor.model.errors import HistorianError
 from shopfloor.model.event import Event
-from shopfloor.model.namespace import Pattern, pattern
+from shopfloor.model.namespace import Pattern
 
 DEFAULT_FLUSH_ROWS = 500_000
 """Rows staged before an automatic flush: big sorted COPYs write fast and keep each tag's
 rows together in the table's pages."""
-
-
-def _pattern(selector: str | Pattern) -> Pattern:
-    try:
-        return pattern(selector)
-    except ValueError as exc:
-        raise HistorianError(f"bad tag selector: {exc}") from exc
-
-
-def _asset_pattern(asset: str | Pattern) -> Pattern:
-    """A plain asset path selects itself and everything under it; wildcards match as such."""
-    pat = _pattern(asset)
-    if isinstance(asset, str) and pat.is_literal:
-        return Pattern(asset + "/#")
-    return pat
-
-
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and limit < 0:
-        raise HistorianError(f"limit must not be negative, not {limit}")
 
 
 class PostgresHistorian(StagedHistorian[TagIds]):
@@ -203,7 +189,7 @@ class PostgresHistorian(StagedHistorian[TagIds]):
 
     def paths(self, selector: str | Pattern = "#") -> list[str]:
         """Every stored path that ``selector`` matches, sorted."""
-        pat = _pattern(selector)
+        pat = selector_pattern(selector)
         self._flush_staged()
         selection = self._session.run("listing paths", lambda con: self._select(con, pat))
         return [path for path, _ in selection]
@@ -228,8 +214,8 @@ class PostgresHistorian(StagedHistorian[TagIds]):
         span: tuple[int, int],
         limit: int | None,
     ) -> B:
-        pat = _pattern(selector)
-        _check_limit(limit)
+        pat = selector_pattern(selector)
+        check_limit(limit)
         self._flush_staged()
 
         def read(con: Conn) -> B:
@@ -253,15 +239,8 @@ class PostgresHistorian(StagedHistorian[TagIds]):
     ) -> Downsampled:
         """Per-bucket aggregates of the selected tags, buckets ``[start_ns + k*every_ns,
         ...)`` clipped to ``end_ns``; one SQL query whatever the number of buckets."""
-        pat = _pattern(selector)
-        if every_ns <= 0:
-            raise HistorianError(f"bucket width must be positive, not {every_ns} ns")
-        try:
-            aggs = tuple(dict.fromkeys(Aggregate(a) for a in aggregates))
-        except ValueError as exc:
-            raise HistorianError(str(exc)) from exc
-        if not aggs:
-            raise HistorianError("downsample needs at least one aggregate")
+        pat = selector_pattern(selector)
+        aggs = downsample_aggregates(every_ns, aggregates)
         self._flush_staged()
 
         def read(con: Conn) -> Downsampled:
@@ -278,7 +257,7 @@ class PostgresHistorian(StagedHistorian[TagIds]):
 
     def latest(self, selector: str | Pattern = "#") -> SampleBatch:
         """The newest numeric sample (by source time, any quality) of each selected tag."""
-        pat = _pattern(selector)
+        pat = selector_pattern(selector)
         self._flush_staged()
 
         def read(con: Conn) -> SampleBatch:
@@ -303,8 +282,8 @@ class PostgresHistorian(StagedHistorian[TagIds]):
         """Events newest first. ``asset``: a path selects that asset and everything under
         it, a pattern (``+``, ``#``) what it matches; ``kind``: ``alarm`` selects ``alarm``
         and every ``alarm.*`` kind."""
-        selected = None if asset is None else _asset_pattern(asset)
-        _check_limit(limit)
+        selected = None if asset is None else asset_pattern(asset)
+        check_limit(limit)
         query, params = events_sql(
             asset=selected, kind=kind, start_ns=start_ns, end_ns=end_ns, limit=limit
         )
