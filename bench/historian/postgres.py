@@ -39,10 +39,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -51,6 +49,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from bench.historian.cli import in_child, workload
 from bench.historian.phases import WARM_UP_QUERIES
 from bench.historian.report import machine
 from bench.historian.workload import Query, Workload
@@ -97,12 +96,6 @@ class Latencies:
 
     def percentile(self, side: str, q: float) -> float:
         return float(np.percentile(self.ms[side], q))
-
-
-def _in_child(fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn`` in a fresh process: its own peak memory, nothing left from another."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def _peak_rss_bytes() -> int:
@@ -400,18 +393,18 @@ def _parser() -> argparse.ArgumentParser:
 def _run(work: Workload, url: str, flush_rows: int, out_dir: Path) -> Results:
     duck = out_dir / "historian.duckdb"
     with scratch_schema(url) as schema, scratch_schema(url) as plain_schema:
-        pg = _in_child(load_historian, work, url, schema, flush_rows, False)
+        pg = in_child(load_historian, work, url, schema, flush_rows, False)
         print(f"PostgresHistorian loaded in {pg.append_s:.1f} s", flush=True)
-        rewrite = _in_child(load_historian, work, url, schema, flush_rows, True)
+        rewrite = in_child(load_historian, work, url, schema, flush_rows, True)
         print(f"rewrites done in {rewrite.append_s:.1f} s", flush=True)
-        plain = _in_child(load_plain, work, url, plain_schema, flush_rows)
+        plain = in_child(load_plain, work, url, plain_schema, flush_rows)
         print(f"plain PostgreSQL loaded in {plain.append_s:.1f} s", flush=True)
-        dk = _in_child(load_duckdb, work, duck)
+        dk = in_child(load_duckdb, work, duck)
         print(f"DuckDBHistorian loaded in {dk.append_s:.1f} s", flush=True)
         schemas = (schema, plain_schema)
-        fresh = _in_child(query_sides, work, url, schemas, duck)
+        fresh = in_child(query_sides, work, url, schemas, duck)
         vacuum_analyze(url, schemas)
-        settled = _in_child(query_sides, work, url, schemas, duck)
+        settled = in_child(query_sides, work, url, schemas, duck)
         print("queries done\n", flush=True)
     return Results(pg, rewrite, plain, dk, fresh, settled)
 
@@ -425,14 +418,7 @@ def _same_answers(lat: Latencies) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    sizes = QUICK if args.quick else {}
-    work = Workload(
-        tags=sizes.get("tags", args.tags),
-        seconds=sizes.get("seconds", args.seconds),
-        batch_seconds=sizes.get("batch_seconds", args.batch_seconds),
-        queries=sizes.get("queries", args.queries),
-        seed=args.seed,
-    )
+    work = workload(args, QUICK)
     argv_shown = [_masked(a) if a == args.url else a for a in sys.argv[1:]]
     command = shlex.join(["python", "-m", "bench.historian.postgres", *argv_shown])
     server = _server(args.url)

@@ -21,14 +21,11 @@ import shlex
 import shutil
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
 from bench.historian import report
-from bench.historian.phases import Side, historian_side, plain_side
-from bench.historian.workload import Workload
+from bench.historian.cli import in_child, workload
+from bench.historian.phases import historian_side, plain_side
 from shopfloor.historian.duckdb import DEFAULT_FLUSH_ROWS
 
 QUICK = {"tags": 100, "seconds": 3_000, "batch_seconds": 10, "queries": 10}
@@ -47,23 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _in_child(fn: Any, *args: Any) -> Side:
-    """Run one side in a fresh process: its own peak memory, nothing left from the other."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        side: Side = pool.submit(fn, *args).result()
-    return side
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    sizes = QUICK if args.quick else {}
-    work = Workload(
-        tags=sizes.get("tags", args.tags),
-        seconds=sizes.get("seconds", args.seconds),
-        batch_seconds=sizes.get("batch_seconds", args.batch_seconds),
-        queries=sizes.get("queries", args.queries),
-        seed=args.seed,
-    )
+    work = workload(args, QUICK)
     out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="bench-historian-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.duckdb*"):
@@ -71,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "bench.historian.run", *sys.argv[1:]])
     try:
         print(f"{work.points:,} points, {work.points_per_append:,} per append", flush=True)
-        ours = _in_child(historian_side, work, out_dir / "historian.duckdb", args.flush_rows)
+        ours = in_child(historian_side, work, out_dir / "historian.duckdb", args.flush_rows)
         print(f"historian done in {ours.phase_s:.1f} s", flush=True)
-        plain = _in_child(plain_side, work, out_dir / "plain.duckdb")
+        plain = in_child(plain_side, work, out_dir / "plain.duckdb")
         print(f"plain DuckDB done in {plain.phase_s:.1f} s\n", flush=True)
     finally:
         if args.out_dir is None:
