@@ -18,17 +18,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
-import platform
 import time
 from dataclasses import dataclass
-from importlib.metadata import version
 from multiprocessing.queues import Queue
 from typing import Any
 
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from bench.machine import measured_on
 from shopfloor.bus import MemoryBus, MemorySubscription
 from shopfloor.connect.modbus.poller import ModbusPoller
 from shopfloor.model.spec_modbus import ModbusConnectorSpec, RegisterType
@@ -125,12 +123,10 @@ async def measure(port: int, registers: int, value_type: RegisterType, seconds: 
 
 def report(results: list[Result], command: str) -> str:
     """A markdown block with the machine and one row per map."""
-    versions = ", ".join(f"{p} {version(p)}" for p in ("pymodbus", "numpy"))
     lines = [
         "### Modbus ingest rate",
         "",
-        f"`{command}` on {os.cpu_count()} cores, {platform.system()} {platform.machine()};"
-        f" Python {platform.python_version()}, {versions}. Server in its own process on"
+        measured_on(command, ("pymodbus", "numpy")) + " Server in its own process on"
         " localhost; the poller polls as fast as it can.",
         "",
         "| map | registers | requests per poll | polls/s | samples/s |",

@@ -21,17 +21,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
-import platform
 import time
 from dataclasses import dataclass
-from importlib.metadata import version
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from typing import Any
 
 import numpy as np
 
+from bench.machine import measured_on
 from shopfloor.bus import MemoryBus, MemorySubscription
 from shopfloor.connect.base import ConnectorState
 from shopfloor.connect.opcua.client import OpcUaConnector
@@ -196,12 +194,10 @@ def run_one(variables: int, secure: bool, seconds: float) -> Result:
 
 def report(results: list[Result], command: str) -> str:
     """A markdown block with the machine and one row per security setting."""
-    versions = ", ".join(f"{p} {version(p)}" for p in ("asyncua", "numpy"))
     lines = [
         "### OPC UA ingest rate",
         "",
-        f"`{command}` on {os.cpu_count()} cores, {platform.system()} {platform.machine()};"
-        f" Python {platform.python_version()}, {versions}. Server in its own process on"
+        measured_on(command, ("asyncua", "numpy")) + " Server in its own process on"
         " localhost, rewriting every variable as fast as it can; one subscription, 100 ms"
         " publishing interval.",
         "",
