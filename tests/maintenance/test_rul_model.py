@@ -102,3 +102,16 @@ def test_inputs_with_other_columns_than_the_model_are_refused(model_and_test) ->
     )
     with pytest.raises(InputError, match="columns differ"):
         model.predict(renamed)
+
+
+def test_one_held_out_share_without_refit_also_gives_a_calibrated_model() -> None:
+    settings = RulSettings(rounds=30, learning_rate=0.1, threads=1, folds=0, refit=False)
+    model = fit_rul(fleet(10, seed=4), settings)
+    prediction = model.predict(fleet(4, seed=5))
+    assert np.all(prediction.lower <= prediction.upper)
+    assert np.isfinite(model.intervals.lower).all()
+
+
+def test_training_with_fewer_than_two_units_is_refused() -> None:
+    with pytest.raises(InputError, match="at least two"):
+        fit_rul(fleet(1), SMALL)
