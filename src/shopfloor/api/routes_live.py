@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from shopfloor.api.auth import websocket_principal
 from shopfloor.api.context import ApiContext
+from shopfloor.api.live import LiveClient, LiveHub
 from shopfloor.model.errors import ShopfloorError
 from shopfloor.model.namespace import Pattern
 
@@ -43,12 +45,29 @@ async def live(ws: WebSocket) -> None:
     ctx: ApiContext = ws.app.state.context
     await ws.accept()
     client = ctx.hub.add(patterns)
+    watching = asyncio.create_task(_until_closed(ws, ctx.hub, client))
     try:
         while (payload := await client.next()) is not None:
             await ws.send_text(payload.decode())
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
         ctx.hub.remove(client)
         with contextlib.suppress(RuntimeError):
             await ws.close()
+
+
+async def _until_closed(ws: WebSocket, hub: LiveHub, client: LiveClient) -> None:
+    """End the client when its socket closes, also while nothing is being sent to it.
+
+    Without this, a handler waits for the next message forever once the stream falls
+    silent (the twin stopped, a quiet pattern), and a server shutting down with a browser
+    still connected waits for that handler forever.
+    """
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass  # clients have nothing to say: what they send is ignored
+    hub.remove(client)
