@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shopfloor.api.auth import COOKIE, context, permission, principal, token_of
 from shopfloor.api.context import ApiContext
-from shopfloor.security import IssuedToken, Permission, Principal, Role, User
+from shopfloor.security import ROLE_PERMISSIONS, IssuedToken, Permission, Principal, Role, User
 
 router = APIRouter(prefix="/api", tags=["session"])
 
@@ -82,12 +82,14 @@ async def logout(
     return {"status": "logged out"}
 
 
-@router.get("/me", summary="Who this session belongs to")
+@router.get("/me", summary="Who this session belongs to, and what the role may do")
 async def me(who: Principal = Depends(principal)) -> dict[str, Any]:
     return {
         "user": who.user,
         "role": who.role.label,
         "must_change_password": who.must_change_password,
+        # The dashboard shows a button only to a role that may press it.
+        "permissions": sorted(p.value for p in ROLE_PERMISSIONS[who.role]),
     }
 
 
