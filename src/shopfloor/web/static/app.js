@@ -83,7 +83,8 @@ export function live(patterns, onMessage) {
   // Closing on the way out keeps the server from writing to a page that is gone.
   addEventListener("pagehide", () => {
     stopped = true;
-    socket?.close();
+    // A socket still connecting is dropped with the page; closing it would log an error.
+    if (socket?.readyState === WebSocket.OPEN) socket.close();
   });
 }
 
