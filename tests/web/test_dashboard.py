@@ -207,3 +207,18 @@ def acknowledgement(demo: DemoServer, alarm_id: str, comment: str) -> dict[str, 
             return dict(found[0])
         time.sleep(0.5)
     raise AssertionError(f"no stored acknowledgement of {alarm_id} with {comment!r}")
+
+
+def test_the_oee_page_shows_oee_by_line_and_by_shift_and_a_downtime_pareto(
+    operator: Watched, demo: DemoServer
+) -> None:
+    page = operator.page
+    page.goto(demo.url + "/oee")
+    expect(page.locator("#oee-table tbody tr")).to_have_count(9, timeout=30_000)
+    page.click("button[value=line]")
+    expect(page.locator("#oee-table th").first).to_have_text("Line")
+    expect(page.locator("#oee-table tbody tr")).to_have_count(1)
+    page.click("button[value=shift]")
+    expect(page.locator("#oee-table th").first).to_have_text("Shift")
+    expect(page.locator("#pareto .main-svg, #pareto .empty").first).to_be_visible()
+    assert operator.errors == []
