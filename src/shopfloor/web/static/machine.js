@@ -41,7 +41,11 @@ let controls = null;
 let redrawTimer = null;
 let drawing = false;
 
+let latestFetch = 0; // the newest history request: an older answer arriving late is dropped
+
+/** Fetch the range's trends and states; false when a newer fetch has begun meanwhile. */
 async function loadHistory(startNs, endNs) {
+  const ticket = ++latestFetch;
   const every = Math.max(1, Math.ceil((endNs - startNs) / 1e9 / POINTS));
   const query = new URLSearchParams({
     path: `${machine}/+`, start: nsToIso(startNs), end: nsToIso(endNs), every: `${every}s`,
@@ -53,6 +57,7 @@ async function loadHistory(startNs, endNs) {
       path: `${machine}/state`, start: nsToIso(startNs - 600e9), end: nsToIso(endNs), limit: "20000",
     })}`),
   ]);
+  if (ticket !== latestFetch) return false;
   view.every = every;
   series.clear();
   for (const s of down.series) {
@@ -63,6 +68,7 @@ async function loadHistory(startNs, endNs) {
   if (raw) raw.ts.forEach((ts, i) => addState(ts, raw.value[i]));
   if (segments.length) segments[0].start = Math.max(segments[0].start, startNs);
   for (const s of down.series) view.newestNs = Math.max(view.newestNs, s.ts.at(-1) ?? 0);
+  return true;
 }
 
 function addState(ts, code) {
@@ -201,8 +207,7 @@ function showMode() {
 async function goLive(span = view.span) {
   view.mode = "live";
   view.span = span;
-  await loadHistory(view.newestNs - span * 1e9, view.newestNs + 1e9);
-  draw();
+  if (await loadHistory(view.newestNs - span * 1e9, view.newestNs + 1e9)) draw();
 }
 
 let pendingRange = null;
@@ -219,8 +224,7 @@ function onRelayout(event) {
   // Wait for the wheel or the drag to settle before asking the historian.
   clearTimeout(pendingRange);
   pendingRange = setTimeout(async () => {
-    await loadHistory(...view.range);
-    draw();
+    if (await loadHistory(...view.range)) draw();
   }, 300);
 }
 

@@ -62,7 +62,7 @@ function pareto(box, records) {
     box.replaceChildren(el("p", { class: "empty" }, "No downtime in this range."));
     return;
   }
-  box.replaceChildren();
+  box.querySelector(".empty")?.remove(); // plotly keeps its own nodes: leave them be
   const sum = reasons.reduce((acc, [, s]) => acc + s, 0);
   let running = 0;
   const cumulative = reasons.map(([, s]) => (running += s) / sum * 100);
@@ -119,12 +119,16 @@ function lossChart(box, records) {
   }, { displaylogo: false, responsive: true, displayModeBar: false });
 }
 
+let latest = 0; // the newest request: an older answer arriving late is dropped
+
 async function load(parts) {
+  const ticket = ++latest;
   const now = await plantNow(groups);
   const from = now - choice.seconds * 1e9;
   const query = new URLSearchParams({ by: choice.by, start: nsToIso(from), end: nsToIso(now) });
-  parts.note.textContent = `${fmtTime(from)} – ${fmtTime(now)} (plant time)`;
   const records = await api(`/api/oee?${query}`);
+  if (ticket !== latest) return;
+  parts.note.textContent = `${fmtTime(from)} – ${fmtTime(now)} (plant time)`;
   parts.table.replaceChildren(table(records));
   pareto(parts.pareto, records);
   lossChart(parts.losses, records);
