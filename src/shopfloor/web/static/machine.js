@@ -270,6 +270,11 @@ async function poll(head, alarmBox) {
 start(async () => {
   await header();
   const found = await api(`/api/tags?pattern=${encodeURIComponent(`${machine}/+`)}`);
+  if (!found.length) {
+    document.getElementById("main").replaceChildren(
+      el("p", { class: "empty" }, `No machine with tags at ${machine}. `, el("a", { href: "/" }, "Overview")));
+    return;
+  }
   tags = found.filter((t) => t.type !== "text" && t.name !== "state");
   for (const t of tags) if (!OFF_BY_DEFAULT.has(t.name)) shown.add(t.name);
   const head = {
