@@ -144,36 +144,43 @@ def _html(text: str) -> HTMLResponse:
 
 @router.get("/login")
 async def login_page() -> HTMLResponse:
+    """The login form: public."""
     return _html(render(LOGIN))
 
 
 @router.get("/")
 async def overview_page(request: Request) -> Response:
+    """The plant overview."""
     return _page(request, OVERVIEW)
 
 
 @router.get("/machine/{path:path}")
 async def machine_page(request: Request, path: str) -> Response:
+    """One machine; its script reads the path from the address."""
     return _page(request, MACHINE)
 
 
 @router.get("/oee")
 async def oee_page(request: Request) -> Response:
+    """OEE by machine, line or shift, and the downtime Pareto."""
     return _page(request, OEE)
 
 
 @router.get("/alarms")
 async def alarms_page(request: Request) -> Response:
+    """Active, shelved and past alarms."""
     return _page(request, ALARMS)
 
 
 @router.get("/password")
 async def password_page(request: Request) -> Response:
+    """Change your own password (the only page open to a user who must)."""
     return _page(request, PASSWORD)
 
 
 @router.get("/static/{name}")
 async def static_file(request: Request, name: str) -> Response:
+    """A file of ``static/``; only the login page's own are served without a session."""
     asset = static_asset(name)
     if asset is None:
         return Response("not found", status_code=404, media_type="text/plain")
@@ -185,6 +192,7 @@ async def static_file(request: Request, name: str) -> Response:
 
 @router.get("/static/vendor/plotly-{version}.min.js")
 async def plotly_js(request: Request, version: str) -> Response:
+    """plotly.min.js from the installed plotly package, to logged-in users."""
     if session_of(request) is None:
         return Response("log in first", status_code=401, media_type="text/plain")
     if version != plotly_version():
@@ -229,6 +237,7 @@ def plotly_version() -> str:
 
 
 def plotly_url() -> str:
+    """Where the pages load plotly.js from; the version in the name busts caches."""
     return f"/static/vendor/plotly-{plotly_version()}.min.js"
 
 
