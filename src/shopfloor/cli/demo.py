@@ -47,7 +47,7 @@ from shopfloor.model.errors import InputError
 from shopfloor.model.plant import Plant
 from shopfloor.model.states import MachineState
 from shopfloor.model.times import format_time, parse_time, positive_duration_ns
-from shopfloor.monitor.live import LiveMonitor
+from shopfloor.monitor.live import DISPLAY_TAGS, LiveMonitor
 from shopfloor.runtime.protocol_demo import PROTOCOLS, ProtocolFace
 from shopfloor.runtime.recorder import Recorder
 from shopfloor.runtime.server import WebOptions, WebStack
@@ -55,7 +55,7 @@ from shopfloor.runtime.twin_runner import TwinClock, run_twin, to_bus
 from shopfloor.sim import Twin, plant_or_default
 from shopfloor.sim.twin import ideal_cycle_times
 
-DISPLAY = ("temperature", "vibration_rms", "power")
+DISPLAY = DISPLAY_TAGS
 STATE_STYLE = {
     MachineState.RUNNING: "green",
     MachineState.IDLE: "white",

@@ -25,7 +25,7 @@ from shopfloor.connect.base import ConnectorStatus
 from shopfloor.historian import AsyncHistorian
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.plant import load_plant
-from shopfloor.monitor.live import LiveMonitor
+from shopfloor.monitor.live import DISPLAY_TAGS, LiveMonitor
 from shopfloor.runtime.server import WebOptions, WebStack
 from shopfloor.runtime.service import PlantService
 from shopfloor.sim.twin import ideal_cycle_times
@@ -119,7 +119,7 @@ async def _main(plant_file: Path, location: str, live: bool, options: WebOptions
             plant,
             bus=service.bus,
             historian=historian,
-            monitor=LiveMonitor(service.bus, machines),
+            monitor=LiveMonitor(service.bus, machines, display=DISPLAY_TAGS),
             ideal_cycle_s=ideal_cycle_times(plant),
             line_of=line_of(plant),
             options=options,

@@ -22,6 +22,8 @@ from shopfloor.monitor.oee import OeeRecord, PartCount, Window, WindowCounts, co
 from shopfloor.monitor.timeline import StateTimeline
 
 STATE_TAGS = ("state", "good_count", "scrap_count")
+DISPLAY_TAGS = ("temperature", "vibration_rms", "power")
+"""The values the live views show beside each machine's state."""
 
 
 @dataclass

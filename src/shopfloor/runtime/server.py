@@ -62,6 +62,8 @@ class WebStack:
         options: WebOptions,
         alarm_clock: Clock | None = None,
     ) -> None:
+        # The API's "now" (relative times such as -1h) follows the plant's clock: the twin's
+        # simulated time in a demo, the wall clock for real devices.
         self.options = options
         self.state_dir = Path(options.state_dir)
         self.db = SQLiteSecurityDB.in_state_dir(self.state_dir)
@@ -81,6 +83,7 @@ class WebStack:
             alarms=self.alarms,
             ideal_cycle_s=ideal_cycle_s,
             line_of=line_of,
+            clock=alarm_clock or WallClock(),
         )
         self.app = create_app(self.context)
         self._server: uvicorn.Server | None = None
