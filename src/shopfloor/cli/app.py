@@ -74,6 +74,16 @@ def progress_bar(*, total_bytes: bool = False) -> Progress:
     )
 
 
+ApiOption = typer.Option(
+    None,
+    "--api",
+    envvar="SHOPFLOOR_API",
+    help="Ask a running shopfloor server (http://host:port) instead of opening the database; "
+    "the session token comes from $SHOPFLOOR_TOKEN.",
+    show_default=False,
+)
+
+
 def open_db(location: str, *, read_only: bool = False) -> Historian:
     """Open the history database for a command. A DuckDB file is opened in shared mode, so
     that one process writes while others read; other backends share by nature."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -11,6 +12,7 @@ import typer
 from rich.table import Table
 
 from shopfloor.cli.app import (
+    ApiOption,
     DbOption,
     app,
     console,
@@ -21,6 +23,7 @@ from shopfloor.cli.app import (
     shown_db,
     wall_now_s,
 )
+from shopfloor.cli.remote import TOKEN_ENV, ApiClient, remote_history
 from shopfloor.files.samples_csv import open_text, read_samples_csv, write_samples_csv
 from shopfloor.historian import Aggregate, Downsampled, Historian
 from shopfloor.model.batch import SampleBatch, TextBatch
@@ -72,6 +75,7 @@ def history(
     ),
     limit: int = typer.Option(1000, min=1, help="Most rows shown in the table (CSV has all)."),
     db: str | None = DbOption,
+    api: str | None = ApiOption,
 ) -> None:
     """Show a tag's history as a table, or write it as CSV."""
     now = wall_now_s()
@@ -81,11 +85,15 @@ def history(
     if end_ns <= start_ns:
         raise InputError("--end must be after --start")
     every_ns = positive_duration_ns(every, what="--every") if every else None
-    historian = open_reader(db)
-    try:
-        batches = _query(historian, selector, start_ns, end_ns, every_ns, agg)
-    finally:
-        historian.close()
+    if api is not None:
+        client = ApiClient(api, os.environ.get(TOKEN_ENV))
+        batches = remote_history(client, selector.text, start_ns, end_ns, every, agg.value)
+    else:
+        historian = open_reader(db)
+        try:
+            batches = _query(historian, selector, start_ns, end_ns, every_ns, agg)
+        finally:
+            historian.close()
     if out is None:
         _print_table(batches, limit)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from collections.abc import Mapping
 from enum import StrEnum
@@ -11,8 +12,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from shopfloor.cli.app import DbOption, app, console, err_console, wall_now_s
+from shopfloor.cli.app import ApiOption, DbOption, app, console, err_console, wall_now_s
 from shopfloor.cli.history import open_reader
+from shopfloor.cli.remote import TOKEN_ENV, ApiClient, remote_oee
 from shopfloor.files.samples_csv import open_text
 from shopfloor.model.assets import AssetLevel
 from shopfloor.model.calendar import Calendar
@@ -103,6 +105,7 @@ def oee(
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write CSV here; '-' for stdout."),
     db: str | None = DbOption,
+    api: str | None = ApiOption,
 ) -> None:
     """OEE (availability x performance x quality) and its losses, after ISO 22400."""
     plant = plant_or_default(plant_file)
@@ -111,10 +114,23 @@ def oee(
     end_ns = parse_time(end, now_ns=now, what="--end")
     if end_ns <= start_ns:
         raise InputError("--end must be after --start")
+    if api is not None:
+        client = ApiClient(api, os.environ.get(TOKEN_ENV))
+        records = remote_oee(client, start_ns, end_ns, by.value)
+    else:
+        records = _local_oee(plant, db, start_ns, end_ns, by)
+    if out is not None:
+        _write_csv(records, out)
+        return
+    console.print(f"OEE {format_time(start_ns)} to {format_time(end_ns)} by {by.value}")
+    console.print(_table(records, by))
+
+
+def _local_oee(plant: Plant, db: str | None, start_ns: int, end_ns: int, by: By) -> list[OeeRecord]:
     ideal = ideal_cycle_times(plant)
     historian = open_reader(db)
     try:
-        records = oee_from_history(
+        return oee_from_history(
             historian,
             machines=[m.path for m in plant.machines() if m.path in ideal],
             ideal_cycle_s=ideal,
@@ -126,11 +142,6 @@ def oee(
         )
     finally:
         historian.close()
-    if out is not None:
-        _write_csv(records, out)
-        return
-    console.print(f"OEE {format_time(start_ns)} to {format_time(end_ns)} by {by.value}")
-    console.print(_table(records, by))
 
 
 def _write_csv(records: list[OeeRecord], out: Path) -> None:

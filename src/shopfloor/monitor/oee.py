@@ -273,6 +273,13 @@ class OeeRecord:
         }
         return out
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OeeRecord:
+        """The record that :meth:`to_dict` wrote (for answers read back from the API)."""
+        fields = {name: data[name] for name in cls.__dataclass_fields__ if name != "losses"}
+        losses = MappingProxyType(dict(data.get("losses", {})))
+        return cls(**fields, losses=losses)
+
     def to_row(self) -> dict[str, Any]:
         """A flat dict for CSV: losses become ``loss.<name>`` and ``loss.downtime_s.<reason>``
         columns (reasons differ between records; collect the union of keys for a header)."""
