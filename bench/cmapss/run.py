@@ -116,7 +116,8 @@ def markdown(results: dict[str, list[Score]], command: str, seeds: int) -> str:
         f"Python {platform.python_version()}, LightGBM {lgb.__version__}, numpy {np.__version__}"
         f"; load average (1 min) after the run: {os.getloadavg()[0]:.1f}",
         f"- Command: `{command}`",
-        f"- {seeds} seeds; mean ± standard deviation over seeds. Interval: 90 % split-conformal.",
+        f"- {seeds} seeds; mean ± standard deviation over seeds. "
+        "Interval: 90 % cross-conformal (five folds of training engines).",
         "",
         "| subset | scored on | RMSE | NASA score | 90 % interval coverage | mean width "
         "| train s | deep CNN RMSE (NASA) | best published (STAR) | RMSE <= CNN |",
