@@ -23,6 +23,17 @@ RANGE = ("--start", format_time(_NOW - 2 * 3600 * 10**9), "--end", format_time(_
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     demo = DemoServer(tmp_path_factory.mktemp("cli-api"), speed="1", start="-3h")
+    # The dashboard is up before the twin has caught up: wait until the history covers
+    # the range the tests read.
+    deadline = time.monotonic() + 180
+    newest = 0
+    while newest < _NOW - 3540 * 10**9 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        latest = demo.call(
+            "GET", f"/api/latest?pattern={LINE}/press1/temperature", token=demo.admin_token
+        )
+        newest = max((row["ts"] for row in latest), default=0)
+    time.sleep(2)  # the recorder flushes every second: let the file catch up with the server
     yield demo
     demo.stop()
 
