@@ -36,6 +36,17 @@ class AlarmBudget:
         self.rows = 0
         self._top = np.empty(0)  # descending
 
+    def roll(self, scores: FloatArray) -> float:
+        """The threshold ``scores`` were scored against; then they join the budget.
+
+        The threshold stays the one a batch was scored against and the batch only counts
+        for the next one, so comparing a batch's scores with the returned threshold stays
+        causal.
+        """
+        threshold = self.threshold()
+        self.add(scores)
+        return threshold
+
     def add(self, scores: FloatArray) -> None:
         """Count ``scores`` in the budget."""
         finite = scores[np.isfinite(scores)]

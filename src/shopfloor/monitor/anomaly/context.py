@@ -138,10 +138,7 @@ class ContextDetector:
         self._values = np.concatenate((self._values, x))[-self.window :]
         self._steps = np.concatenate((self._steps, steps))[-self.window :]
         if self._budget is not None:
-            # The threshold stays the one this batch was scored against; the batch joins the
-            # budget for the next one, so comparing these scores with it stays causal.
-            self.threshold = self._budget.threshold()
-            self._budget.add(scores)
+            self.threshold = self._budget.roll(scores)
         return scores
 
     def score_one(self, value: float | FloatArray, timestamp: int | None = None) -> float:

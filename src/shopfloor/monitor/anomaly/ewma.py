@@ -96,10 +96,7 @@ class EwmaDetector:
         self._var, self._var_zi = float(variances[-1]), float(var_zf[0])
         scores = np.where(missing, 0.0, surprise_to_score(np.abs(dev) / std))
         if self._budget is not None:
-            # The threshold stays the one this batch was scored against; the batch joins the
-            # budget for the next one, so comparing these scores with it stays causal.
-            self.threshold = self._budget.threshold()
-            self._budget.add(scores)
+            self.threshold = self._budget.roll(scores)
         return scores
 
     def score_one(self, value: float | FloatArray, timestamp: int | None = None) -> float:

@@ -108,10 +108,7 @@ class PcaDetector:
         distance = np.sqrt(t2 / len(self._eigenvalues) + spe / self._spe_ref)
         scores = np.where(missing, 0.0, surprise_to_score(distance))
         if self._budget is not None:
-            # The threshold stays the one this batch was scored against; the batch joins the
-            # budget for the next one, so comparing these scores with it stays causal.
-            self.threshold = self._budget.threshold()
-            self._budget.add(scores)
+            self.threshold = self._budget.roll(scores)
         return scores
 
     def score_one(self, value: float | FloatArray, timestamp: int | None = None) -> float:
