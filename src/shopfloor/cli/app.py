@@ -12,8 +12,10 @@ Every command follows the same conventions (documented in ``docs/cli.md``):
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import signal
 import sys
 import time
 
@@ -95,6 +97,18 @@ def open_db(location: str, *, read_only: bool = False) -> Historian:
 def shown_db(location: str) -> str:
     """The database as it may be printed: a password in a URL becomes ``***``."""
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", location)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Let Ctrl-C and SIGTERM set ``stop``, so a long run ends cleanly (data written first).
+
+    Windows event loops take no signal handlers; there Ctrl-C arrives as KeyboardInterrupt.
+    """
+    if sys.platform == "win32":
+        return
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
 
 
 def wall_now_s() -> int:

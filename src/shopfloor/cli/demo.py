@@ -10,7 +10,6 @@ demo runs) and into the live terminal view.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -30,6 +29,7 @@ from shopfloor.cli.app import (
     err_console,
     open_db,
     shown_db,
+    stop_on_signals,
     wall_now_s,
 )
 from shopfloor.cli.oee import line_of
@@ -318,10 +318,7 @@ def demo(
 
 
 async def _main(run: DemoRun, start_ns: int, end_ns: int | None, live: bool) -> None:
-    loop = asyncio.get_running_loop()
-    with suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGINT, run.stop.set)
-        loop.add_signal_handler(signal.SIGTERM, run.stop.set)
+    stop_on_signals(run.stop)
     await run.run(start_ns, end_ns, live)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from contextlib import suppress
 from pathlib import Path
 
@@ -11,7 +10,15 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from shopfloor.cli.app import DbOption, app, console, default_db, err_console, open_db
+from shopfloor.cli.app import (
+    DbOption,
+    app,
+    console,
+    default_db,
+    err_console,
+    open_db,
+    stop_on_signals,
+)
 from shopfloor.cli.oee import line_of
 from shopfloor.cli.webopts import (
     HostOption,
@@ -125,10 +132,7 @@ async def _main(plant_file: Path, location: str, live: bool, options: WebOptions
             options=options,
         )
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    with suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    stop_on_signals(stop)
     try:
         await serve_until_stopped(service, live, stop, stack)
     finally:
