@@ -160,6 +160,9 @@ async def test_an_ndeath_with_another_bdseq_is_a_stale_will_and_changes_nothing(
     make_host: MakeHost, edge: RawEdge, collector: Collector
 ) -> None:
     host = await born(make_host, edge)
+    # The birth's sample reaches the collector asynchronously; wait for it first, so the
+    # check below sees everything the host published, not a race with the bus.
+    await eventually(lambda: len(collector.of(path(edge.group, "temp"))) == 1)
     await edge.publish("NDEATH", death(5))
     await eventually(lambda: host.stats.stale_deaths == 1)
     assert host.stats.deaths == 0
