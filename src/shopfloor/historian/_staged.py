@@ -4,14 +4,15 @@ Appends go to :class:`~shopfloor.historian.staging.Staging` buffers keyed by tag
 whose id is not known yet gets a provisional negative key from :class:`ProvisionalKeys`; the
 backend's flush gives it an id inside its transaction and adopts the ids once that commits.
 :class:`StagedHistorian` holds the buffers and implements the append methods; a backend adds
-its own ``flush``, ``_check_writable`` and reads.
+its own ``flush``, ``_check_writable``, ``_link`` (what ``close`` lets go of) and reads.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Generic, TypeVar
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +65,15 @@ class ProvisionalKeys:
 K = TypeVar("K", bound=ProvisionalKeys)
 
 
+class Link(Protocol):
+    """The backend's hold on its store (a file connector or a server session)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 class StagedHistorian(ABC, Generic[K]):
     """The append side of a historian: rows wait in memory until :meth:`flush` writes them.
 
@@ -85,6 +95,32 @@ class StagedHistorian(ABC, Generic[K]):
     @abstractmethod
     def flush(self) -> None:
         """Write everything staged, in one transaction."""
+
+    @property
+    @abstractmethod
+    def _link(self) -> Link:
+        """What :meth:`close` lets go of."""
+
+    def close(self) -> None:
+        """Flush what is staged and let go of the store. Closing twice is harmless."""
+        if self._link.closed:
+            return
+        try:
+            if self._staged():
+                self.flush()
+        finally:
+            self._link.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _staged(self) -> int:
         return len(self._numeric_staging) + len(self._text_staging) + len(self._event_staging)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Literal
 
 import numpy as np
@@ -296,26 +295,9 @@ class DuckDBHistorian(StagedHistorian[TagRegistry]):
             self._load_state(con)
         return report
 
-    def close(self) -> None:
-        """Flush what is staged and let go of the file. Closing twice is harmless."""
-        if self._connector.closed:
-            return
-        try:
-            if self._staged():
-                self.flush()
-        finally:
-            self._connector.close()
-
-    def __enter__(self) -> DuckDBHistorian:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    @property
+    def _link(self) -> Connector:
+        return self._connector
 
 
 def _no_buckets(aggregates: Sequence[Aggregate]) -> Downsampled:

@@ -18,7 +18,6 @@ through :class:`~shopfloor.historian.aio.AsyncHistorian`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 
 from shopfloor.historian._pg_connect import Conn, Location, Session, parse_location
 from shopfloor.historian._pg_copy import copy_samples, copy_text_samples
@@ -312,23 +311,6 @@ class PostgresHistorian(StagedHistorian[TagIds]):
         self._text.forget_marks()
         return report
 
-    def close(self) -> None:
-        """Flush what is staged and close the connection. Closing twice is harmless."""
-        if self._session.closed:
-            return
-        try:
-            if self._staged():
-                self.flush()
-        finally:
-            self._session.close()
-
-    def __enter__(self) -> PostgresHistorian:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    @property
+    def _link(self) -> Session:
+        return self._session
