@@ -11,6 +11,7 @@ from shopfloor.api.auth import context, permission
 from shopfloor.api.context import ApiContext
 from shopfloor.api.routes_data import time_range
 from shopfloor.model.errors import ConfigError, InputError
+from shopfloor.model.event import JsonValue
 from shopfloor.model.spec_alarms import AlarmsSpec
 from shopfloor.model.times import positive_duration_ns
 from shopfloor.monitor.alarms import AlarmEngine, AlarmService, AlarmStatus, flood_figures
@@ -118,13 +119,8 @@ async def acknowledge(
     ctx: ApiContext = Depends(context),
     who: Principal = Depends(permission(Permission.ALARM_ACKNOWLEDGE)),
 ) -> dict[str, Any]:
-    alarms = service(ctx)
-    await alarms.acknowledge(alarm_id, who.user, body.comment)
-    status = alarms.engine.get(alarm_id)
-    await ctx.security.audit.alarm_acknowledged(
-        who, asset=status.asset, alarm=alarm_id, comment=body.comment
-    )
-    return status_json(status)
+    await service(ctx).acknowledge(alarm_id, who.user, body.comment)
+    return await _audited(ctx, who, alarm_id, AuditAction.ALARM_ACKNOWLEDGED, comment=body.comment)
 
 
 @router.post("/{alarm_id:path}/shelve", summary="Shelve an alarm for a while (operator)")
@@ -135,17 +131,11 @@ async def shelve(
     who: Principal = Depends(permission(Permission.ALARM_SHELVE)),
 ) -> dict[str, Any]:
     seconds = positive_duration_ns(body.duration, what="duration") / 1e9
-    alarms = service(ctx)
-    await alarms.shelve(alarm_id, who.user, seconds, body.comment)
-    status = alarms.engine.get(alarm_id)
-    await ctx.security.audit.alarm_shelved(
-        who,
-        asset=status.asset,
-        alarm=alarm_id,
-        until_ns=status.shelved_until_ns or 0,
-        reason=body.comment,
+    await service(ctx).shelve(alarm_id, who.user, seconds, body.comment)
+    until_ns = service(ctx).engine.get(alarm_id).shelved_until_ns or 0
+    return await _audited(
+        ctx, who, alarm_id, AuditAction.ALARM_SHELVED, until_ns=until_ns, reason=body.comment
     )
-    return status_json(status)
 
 
 @router.post("/{alarm_id:path}/unshelve", summary="Return a shelved alarm to service (operator)")
@@ -155,15 +145,17 @@ async def unshelve(
     ctx: ApiContext = Depends(context),
     who: Principal = Depends(permission(Permission.ALARM_SHELVE)),
 ) -> dict[str, Any]:
-    alarms = service(ctx)
-    await alarms.unshelve(alarm_id, who.user, body.comment)
-    status = alarms.engine.get(alarm_id)
-    await ctx.security.audit.record(
-        AuditAction.ALARM_UNSHELVED,
-        actor=who,
-        asset=status.asset,
-        details={"alarm": alarm_id, "comment": body.comment},
-    )
+    await service(ctx).unshelve(alarm_id, who.user, body.comment)
+    return await _audited(ctx, who, alarm_id, AuditAction.ALARM_UNSHELVED, comment=body.comment)
+
+
+async def _audited(
+    ctx: ApiContext, who: Principal, alarm_id: str, action: AuditAction, **details: JsonValue
+) -> dict[str, Any]:
+    """Record what ``who`` did to the alarm in the audit trail; answer its status now."""
+    status = service(ctx).engine.get(alarm_id)
+    payload: dict[str, JsonValue] = {"alarm": alarm_id, **details}
+    await ctx.security.audit.record(action, actor=who, asset=status.asset, details=payload)
     return status_json(status)
 
 
