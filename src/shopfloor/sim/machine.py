@@ -13,9 +13,9 @@ the part in hand, and starts a repair with a log-normal duration.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
@@ -91,6 +91,35 @@ class Note:
     payload: dict[str, object]
 
 
+class Dispatch(Protocol):
+    """Chooses the machines' work instead of the order book's queue and first-in-first-out
+    buffers, e.g. to run a production plan (:mod:`shopfloor.plan.execute`).
+
+    Machines are named as in the ``sim:`` stations. A machine that gets no part waits until
+    :meth:`shopfloor.sim.Twin.redispatch` (or a new part in its buffer) lets it ask again.
+    """
+
+    def release(self, machine: str) -> Part | None:
+        """The next part a machine of the first station starts, or None to wait."""
+
+    def pick(self, machine: str, waiting: Sequence[Part]) -> Part | None:
+        """Which of the parts waiting in its buffer (oldest first) a machine takes, or None."""
+
+    def started(self, machine: str, part: Part) -> None:
+        """A machine starts processing ``part`` (after any setup)."""
+
+    def processed(self, machine: str, part: Part, good: bool) -> None:
+        """A machine is done with ``part``: good, or scrapped (also by a failure)."""
+
+
+class Buffer(simpy.FilterStore):
+    """A buffer between stations: first in, first out unless a get names a filter."""
+
+    def recheck(self) -> None:
+        """Offer the waiting parts again to machines whose filters may have changed."""
+        self._trigger_get(None)
+
+
 @dataclass
 class LineContext:
     """What machines share: working time, the order feeder and the ground-truth sink."""
@@ -103,6 +132,7 @@ class LineContext:
     on_lost: Callable[[Part], None] | None = None
     orders_changed: simpy.Event | None = None
     stop_reason: str = "no_shift"
+    dispatch: Dispatch | None = None
     notes: list[Note] = field(default_factory=list)
 
     def lost(self, part: Part) -> None:
@@ -215,7 +245,7 @@ class MachineSim:
         self._set(*self._waiting_as(self.waiting))
 
     # -- the process ---------------------------------------------------------------------
-    def run(self, inbox: simpy.Store | None, outbox: simpy.Store) -> Proc:
+    def run(self, inbox: Buffer | None, outbox: simpy.Store) -> Proc:
         """Take, set up, process and pass on parts, forever."""
         while True:
             yield from self._await_working()
@@ -231,7 +261,12 @@ class MachineSim:
                 continue
             self.routed_past = False
             yield from self._prepare(part)
+            dispatch = self.line.dispatch
+            if dispatch is not None:
+                dispatch.started(self.name, part)
             done = yield from self._process(part)
+            if dispatch is not None:
+                dispatch.processed(self.name, part, done)
             if done:
                 yield from self._give(outbox, part)
 
@@ -258,11 +293,15 @@ class MachineSim:
             return MachineState.PLANNED_STOP, "not_routed"
         return state, _WAIT_REASON[state]
 
-    def _take(self, inbox: simpy.Store | None) -> Proc:
+    def _take(self, inbox: Buffer | None) -> Proc:
+        dispatch = self.line.dispatch
         if inbox is not None:
-            return (yield from self._wait(MachineState.STARVED, inbox.get()))
+            if dispatch is None:
+                return (yield from self._wait(MachineState.STARVED, inbox.get()))
+            chosen = inbox.get(lambda part: part is dispatch.pick(self.name, inbox.items))
+            return (yield from self._wait(MachineState.STARVED, chosen))
         assert self.line.next_part is not None
-        part = self.line.next_part()
+        part = self.line.next_part() if dispatch is None else dispatch.release(self.name)
         if part is None:
             yield from self._wait(MachineState.IDLE, self.line.wait_orders())
         return part

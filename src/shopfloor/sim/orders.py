@@ -84,6 +84,12 @@ class OrderBook:
         order = self._current()
         if order is None:
             return None
+        return self.part_of(order)
+
+    def part_of(self, order: OrderSpec) -> Part:
+        """Release the next part of ``order``, queued or not (a planner's dispatch chooses)."""
+        if order.product not in self._products:
+            raise ValueError(f"order {order.id!r} names unknown product {order.product!r}")
         progress = self.progress.setdefault(order.id, OrderProgress(order))
         if progress.released == 0:
             progress.released_at = self.now()

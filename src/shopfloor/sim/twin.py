@@ -35,7 +35,7 @@ from shopfloor.model.plant import Plant
 from shopfloor.model.sim_spec import SimSpec
 from shopfloor.model.states import MachineState
 from shopfloor.sim.kinds import Kind, kind_of, resolve
-from shopfloor.sim.machine import Failure, LineContext, MachineSim, Part
+from shopfloor.sim.machine import Buffer, Dispatch, Failure, LineContext, MachineSim, Part
 from shopfloor.sim.orders import OrderBook, OrderProgress
 from shopfloor.sim.signals import TEXT_TAGS, ChunkSignals, MachineSignals, numeric_tags
 
@@ -139,9 +139,11 @@ class Twin:
         return np.random.Generator(np.random.PCG64(self._seeds.spawn(1)[0]))
 
     def _build(self) -> None:
-        inbox: simpy.Store | None = None
+        inbox: Buffer | None = None
+        self._buffers: list[Buffer] = []
         for station in self.spec.stations:
-            outbox = simpy.Store(self.env, capacity=station.buffer)
+            outbox = Buffer(self.env, capacity=station.buffer)
+            self._buffers.append(outbox)
             for name in station.machines:
                 machine = self._machine(name, station.name)
                 self.env.process(machine.run(inbox, outbox))
@@ -249,6 +251,18 @@ class Twin:
     @property
     def now_ns(self) -> int:
         return self._ns(self._emitted_s)
+
+    def dispatch_by(self, dispatch: Dispatch | None) -> None:
+        """Let ``dispatch`` choose every machine's next part from now on, e.g. to run a plan;
+        None goes back to the order book's queue and first-in-first-out buffers."""
+        self.line.dispatch = dispatch
+        self.redispatch()
+
+    def redispatch(self) -> None:
+        """Machines waiting for work ask the dispatch again (its choices have changed)."""
+        self._wake_first_station()
+        for buffer in self._buffers:
+            buffer.recheck()
 
     def inject_fault(self, machine: str, cause: str, repair_s: float) -> None:
         """Stop ``machine`` for ``repair_s`` seconds before its next cycle (recorded as truth)."""
