@@ -362,7 +362,7 @@ def _numeric_columns(first: Any, stamp: str) -> tuple[str, ...]:
 
 
 def _epoch_unit(column: Any) -> int:
-    values = np.abs(column.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    values = np.abs(column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False))
     largest = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     for bound, unit in _EPOCH_UNITS:
         if largest < bound:
