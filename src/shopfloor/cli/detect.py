@@ -138,6 +138,8 @@ class ScoreWriter:
 
     def __enter__(self) -> ScoreWriter:
         compression = "gzip" if self.path.suffix == ".gz" else None
+        if not self.path.parent.is_dir():
+            raise InputError(f"{self.path}: no folder {self.path.parent}")
         try:
             self._sink = pa.output_stream(str(self.partial), compression=compression)
         except OSError as exc:
@@ -315,5 +317,5 @@ def _summary(out: Path, scorer: ColumnScorer, writer: ScoreWriter, training: Tra
         learned = f"learned from {len(training.history)} rows of {training.source}"
     return (
         f"{out}: {writer.rows} rows, {learned}, {scored} scored by {scorer.name} on "
-        f"{columns}: {writer.alarms} anomalies"
+        f"{columns}: {writer.alarms} {'anomaly' if writer.alarms == 1 else 'anomalies'}"
     )
