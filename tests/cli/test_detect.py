@@ -320,6 +320,7 @@ def with_cell(rows: int, column: str, row: int, text: str) -> dict[str, list[obj
         ),
         (good_rows(100), ("--delimiter", "::"), "--delimiter '::': give one character"),
         (good_rows(100), ("--train", "missing.csv"), "missing.csv: no such file"),
+        (good_rows(100), ("--train", "data.csv", "--train-rows", "30"), "not both"),
         ({"timestamp": [], "x": []}, (), "data.csv: no data rows below the header"),
         ({"when": ["a", "b"], "x": [1, 2]}, (), "data.csv: no timestamp column found"),
         ({"timestamp": minutes(2), "x": ["a", "b"]}, (), "data.csv: no numeric columns"),

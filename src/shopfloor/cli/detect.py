@@ -64,8 +64,8 @@ class DetectorName(StrEnum):
 class ColumnScorer:
     """One multivariate detector over all columns, or one univariate detector per column.
 
-    Per column, a row's score is the highest of its columns' scores, and the row is an
-    anomaly when any column is one at that column's own threshold.
+    With a detector per column, a row's score is the highest of its columns' scores, and the
+    row is an anomaly when any column is one at that column's own threshold.
     """
 
     def __init__(self, name: DetectorName, columns: tuple[str, ...]) -> None:
