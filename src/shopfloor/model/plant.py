@@ -9,7 +9,7 @@ one line naming the file, the line, the key and what is wrong::
 
 The schema is the pydantic model :class:`PlantSpec`. The asset hierarchy sits under
 ``enterprise:``; every other top-level key is an optional section, so later features add
-their sections (``sim:``, ``connectors:``, ``alarms:``) as new optional fields without
+their sections (``sim:``, ``connectors:``, ``alarms:``, ``anomaly:``) as new optional fields without
 touching the asset part. ``python -m shopfloor.model.plant`` prints the JSON Schema, which
 is published as ``docs/plant-schema.json``. See ``docs/plant-file.md`` for the reference.
 """
@@ -55,6 +55,7 @@ from shopfloor.model.errors import ConfigError
 from shopfloor.model.namespace import join
 from shopfloor.model.sim_spec import SimSpec
 from shopfloor.model.spec_alarms import AlarmsSpec
+from shopfloor.model.spec_anomaly import AnomalySpec
 from shopfloor.model.spec_types import Duration, Name
 from shopfloor.model.units import DIMENSIONLESS
 
@@ -215,6 +216,9 @@ class PlantSpec(_Spec):
         (), description="devices to read from (docs/connectors.md)"
     )
     alarms: AlarmsSpec | None = Field(None, description="ISA-18.2 alarms (docs/alarms.md)")
+    anomaly: AnomalySpec = Field(
+        AnomalySpec(), description="anomaly detectors per machine (docs/anomaly.md)"
+    )
 
     @model_validator(mode="after")
     def _unique_connector_names(self) -> PlantSpec:
@@ -262,6 +266,11 @@ class Plant(AssetTree):
     def alarms(self) -> AlarmsSpec | None:
         """The alarm definitions, or None when the file has none."""
         return self._spec.alarms
+
+    @property
+    def anomaly(self) -> AnomalySpec:
+        """The anomaly detectors per machine; the defaults when the file has no section."""
+        return self._spec.anomaly
 
     @property
     def connectors(self) -> tuple[AnyConnectorSpec, ...]:
