@@ -56,6 +56,7 @@ PROBLEM_FORMAT = "shopfloor.problem"
 PLAN_FORMAT = "shopfloor.plan"
 VERSION = 1
 _Model = TypeVar("_Model", bound=BaseModel)
+_LINE = 100
 
 
 class _Doc(BaseModel):
@@ -427,12 +428,28 @@ def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
         raise PlanFormatError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=1)
+            out.write(dumps_compact(document))
             out.write("\n")
         os.replace(temp, path)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
         raise PlanFormatError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+
+
+def dumps_compact(value: Any, indent: str = "") -> str:
+    """JSON with each small object or list on one line (an operation per line, say) and
+    larger ones spread out: readable and diff-friendly without being huge."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(flat) + len(indent) <= _LINE or not isinstance(value, dict | list) or not value:
+        return flat
+    inner = indent + " "
+    if isinstance(value, list):
+        items = [inner + dumps_compact(item, inner) for item in value]
+        return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+    fields = [
+        f"{inner}{json.dumps(key)}: {dumps_compact(item, inner)}" for key, item in value.items()
+    ]
+    return "{\n" + ",\n".join(fields) + "\n" + indent + "}"
 
 
 def write_plan(plan: Plan, path: Path) -> None:
