@@ -39,6 +39,7 @@ from shopfloor.plan.replan import (
     RushOrder,
     count_moves,
     replan,
+    with_downtime,
 )
 
 SAW, MILL, MILL2, PAINT = 0, 1, 2, 3
@@ -247,3 +248,30 @@ def test_bad_events_are_plan_errors(
 ) -> None:
     with pytest.raises(PlanError, match=message):
         replan(the_plan(), 20, [event], FAST)
+
+
+def test_a_breakdown_across_a_break_is_planned_around() -> None:
+    # Paint's break is 90-100; it breaks at 70 for 40 ticks: C's painting (65-80) waits.
+    result = replan(the_plan(), 70, [Breakdown(PAINT, 70, 40)], FAST)
+    assert check_plan(result.plan) == []
+    assert result.plan.operation(2, 2).start >= 110
+
+
+def test_new_downtime_adds_only_the_time_no_other_downtime_covers() -> None:
+    machine = Machine(PAINT, "paint", (Downtime(90, 100, "break"),))
+    widened = with_downtime(machine, Downtime(70, 110, "breakdown"))
+    assert widened.unavailable == (
+        Downtime(70, 90, "breakdown"),
+        Downtime(90, 100, "break"),
+        Downtime(100, 110, "breakdown"),
+    )
+
+
+def test_nothing_new_nor_its_changeover_is_planned_in_the_past() -> None:
+    setups = (Setup(SAW, "a", "b", 4), Setup(SAW, "b", "a", 4))
+    rush = Job(7, ops({SAW: 5}, {MILL: 5, MILL2: 5}, {PAINT: 5}), "RUSH", product="b",
+               release=0, due=60, weight=3)  # fmt: skip
+    result = replan(the_plan(setups), 40, [RushOrder(rush)], FAST)
+    assert check_plan(result.plan) == []
+    first = result.plan.operation(7, 0)
+    assert first.start - first.setup >= 40

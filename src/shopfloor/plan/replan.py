@@ -80,6 +80,7 @@ __all__ = [
     "count_moves",
     "replan",
     "solve_committed",
+    "with_downtime",
 ]
 
 Key = tuple[int, int]
@@ -227,14 +228,13 @@ def _disrupted(
     plan: Plan, events: Sequence[Disruption], state: _State, options: ReplanOptions
 ) -> Problem:
     problem = plan.problem
-    downs: dict[int, list[Downtime]] = {m.id: list(m.unavailable) for m in problem.machines}
+    machines = {m.id: m for m in problem.machines}
     releases: dict[int, int] = {}
     jobs = list(problem.jobs)
     for event in events:
         if isinstance(event, Breakdown):
-            downs[event.machine].append(
-                Downtime(max(0, event.start), event.start + event.repair, "breakdown")
-            )
+            down = Downtime(max(0, event.start), event.start + event.repair, "breakdown")
+            machines[event.machine] = with_downtime(machines[event.machine], down)
         elif isinstance(event, MaterialDelay):
             if any(key[0] == event.job for key in state.kept):
                 raise PlanError(
@@ -250,10 +250,23 @@ def _disrupted(
     ]
     if options.interrupted is Interrupted.RESUME:
         jobs = [_resumed(job, state.shares) for job in jobs]
-    machines = tuple(
-        Machine(m.id, m.name, tuple(sorted(downs[m.id])), m.power) for m in problem.machines
-    )
-    return dataclasses.replace(problem, jobs=tuple(jobs), machines=machines)
+    return dataclasses.replace(problem, jobs=tuple(jobs), machines=tuple(machines.values()))
+
+
+def with_downtime(machine: Machine, down: Downtime) -> Machine:
+    """``machine`` also unavailable during ``down``: only the parts of it that no existing
+    downtime covers are added (each span keeps its reason, and no two spans overlap, as
+    the solver's no-overlap constraint needs)."""
+    pieces = [(down.start, down.end)]
+    for old in machine.unavailable:
+        pieces = [
+            part
+            for start, end in pieces
+            for part in ((start, min(end, old.start)), (max(start, old.end), end))
+            if part[1] > part[0]
+        ]
+    added = tuple(Downtime(start, end, down.reason) for start, end in pieces)
+    return dataclasses.replace(machine, unavailable=tuple(sorted(machine.unavailable + added)))
 
 
 def _resumed(job: Job, shares: Mapping[Key, float]) -> Job:
@@ -325,13 +338,16 @@ def solve_committed(
     now: int,
     options: ReplanOptions,
 ) -> tuple[Plan, Plan]:
-    """Plan ``problem`` keeping ``fixed`` operations, every other one at or after ``now``,
-    close to ``reference``; returns (the plan, its right-shift warm start).
+    """Plan ``problem`` keeping ``fixed`` operations, every other one (and its changeover)
+    at or after ``now``, close to ``reference``; returns (the plan, its right-shift warm
+    start). The plans' problem marks each machine's time before ``now`` that no kept
+    operation uses as downtime (reason ``past``).
 
     ``order`` lists the free operations in the order the right shift places them, each with
     its machine (None: the eligible machine that finishes it first). Raises
     :class:`NoPlanError` when the fixed operations leave no room.
     """
+    problem = _with_past(problem, fixed, now)
     repaired = right_shift(problem, fixed, order, now)
     if check_plan(repaired):
         raise NoPlanError("the kept operations leave no feasible plan")
@@ -353,6 +369,20 @@ def solve_committed(
     if not _keeps(found, fixed, now) or check_plan(found):
         found = repaired
     return found, repaired
+
+
+def _with_past(problem: Problem, fixed: Sequence[ScheduledOperation], now: int) -> Problem:
+    """Each machine closed from its last operation begun before ``now`` until ``now``: new
+    work and its changeover cannot happen in the past (reason ``past``)."""
+    machines = []
+    for machine in problem.machines:
+        ends = [op.end for op in fixed if op.machine == machine.id and op.start - op.setup < now]
+        since = max(ends, default=0)
+        if since >= now:
+            machines.append(machine)
+            continue
+        machines.append(with_downtime(machine, Downtime(since, now, "past")))
+    return dataclasses.replace(problem, machines=tuple(machines))
 
 
 def _keeps(plan: Plan, fixed: Sequence[ScheduledOperation], now: int) -> bool:
