@@ -48,9 +48,10 @@ from shopfloor.model.plant import Plant
 from shopfloor.model.states import MachineState
 from shopfloor.model.times import format_time, parse_time, positive_duration_ns
 from shopfloor.monitor.live import DISPLAY_TAGS, LiveMonitor
+from shopfloor.runtime.monitoring import Monitoring
 from shopfloor.runtime.protocol_demo import PROTOCOLS, ProtocolFace
 from shopfloor.runtime.recorder import Recorder
-from shopfloor.runtime.server import WebOptions, WebStack
+from shopfloor.runtime.server import WebOptions, WebStack, default_state_dir
 from shopfloor.runtime.twin_runner import TwinClock, run_twin, to_bus
 from shopfloor.sim import Twin, plant_or_default
 from shopfloor.sim.twin import ideal_cycle_times
@@ -94,6 +95,7 @@ class DemoRun:
         *,
         plant: Plant | None = None,
         web: WebOptions | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.twin = twin
         self.plant = plant
@@ -110,11 +112,17 @@ class DemoRun:
         self.phase = "starting"
         self.face = face
         self.emit = to_bus(self.bus) if face is None else face.emitter(self.bus)
+        machines = [m.path for m in twin.machines]
+        self.monitoring = (
+            None if plant is None else Monitoring(plant, machines, self.bus, state_dir=state_dir)
+        )
 
     async def run(self, start_ns: int, end_ns: int | None, live: bool) -> None:
         recording = asyncio.create_task(self.recorder.run())
         viewing = asyncio.create_task(self._view(live))
         try:
+            if self.monitoring is not None:
+                await self.monitoring.start()
             await self._start_web()
             if self.face is not None:
                 self.phase = f"connecting over {self.face.protocol}"
@@ -126,6 +134,8 @@ class DemoRun:
                 await self.face.stop()
             if self.web is not None:
                 await self.web.stop()
+            if self.monitoring is not None:
+                await self.monitoring.stop()
             self.recorder.close()
             await recording
             await viewing
@@ -254,6 +264,14 @@ def _describe(kind: str, payload: dict[str, object]) -> str:
         return f"{payload.get('from')} → {payload.get('to')} {payload.get('reason') or ''}".strip()
     if kind == "sim.failure":
         return f"failure ({payload.get('kind')}): {payload.get('cause')}"
+    if kind.startswith("anomaly."):
+        tags = payload.get("tags")
+        found = (
+            [str(t.get("tag")) for t in tags if isinstance(t, dict)]
+            if isinstance(tags, list)
+            else []
+        )
+        return f"{kind} {', '.join(found)}".strip()
     if kind.startswith("order."):
         order, product = payload.get("order"), payload.get("product")
         return f"{kind.split('.', 1)[1]} {order} {product} x{payload.get('quantity')}"
@@ -311,7 +329,8 @@ def demo(
             raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
         face = ProtocolFace(protocol, twin, broker=broker, speed=pace)
     options = web_options(web, host, port, state_dir)
-    run = DemoRun(twin, location, pace, face, plant=plant, web=options)
+    states = Path(state_dir or default_state_dir())
+    run = DemoRun(twin, location, pace, face, plant=plant, web=options, state_dir=states)
     wall = time.monotonic()
     asyncio.run(_main(run, start_ns, end_ns, show))
     _summary(run, start_ns, time.monotonic() - wall, location)

@@ -33,7 +33,8 @@ from shopfloor.historian import AsyncHistorian
 from shopfloor.model.errors import ConfigError
 from shopfloor.model.plant import load_plant
 from shopfloor.monitor.live import DISPLAY_TAGS, LiveMonitor
-from shopfloor.runtime.server import WebOptions, WebStack
+from shopfloor.runtime.monitoring import Monitoring
+from shopfloor.runtime.server import WebOptions, WebStack, default_state_dir
 from shopfloor.runtime.service import PlantService
 from shopfloor.sim.twin import ideal_cycle_times
 
@@ -66,10 +67,16 @@ def status_line(statuses: list[ConnectorStatus]) -> str:
 
 
 async def serve_until_stopped(
-    service: PlantService, live: bool, stop: asyncio.Event, web: WebStack | None = None
+    service: PlantService,
+    live: bool,
+    stop: asyncio.Event,
+    web: WebStack | None = None,
+    monitoring: Monitoring | None = None,
 ) -> None:
     """Run the service (and the dashboard), showing connector status, until ``stop`` is set."""
     await service.start()
+    if monitoring is not None:
+        await monitoring.start()
     if web is not None:
         await start_web(web)
     try:
@@ -89,6 +96,8 @@ async def serve_until_stopped(
     finally:
         if web is not None:
             await web.stop()
+        if monitoring is not None:
+            await monitoring.stop()
         await service.stop()
 
 
@@ -111,16 +120,20 @@ def serve(
     location = db or default_db()
     show = console.is_terminal if live is None else live
     options = web_options(web, host, port, state_dir)
-    asyncio.run(_main(plant_file, location, show, options))
+    states = Path(state_dir or default_state_dir())
+    asyncio.run(_main(plant_file, location, show, options, states))
 
 
-async def _main(plant_file: Path, location: str, live: bool, options: WebOptions | None) -> None:
+async def _main(
+    plant_file: Path, location: str, live: bool, options: WebOptions | None, states: Path
+) -> None:
     plant = load_plant(plant_file)
     historian = AsyncHistorian(open_db(location))
     service = PlantService(plant, historian)
+    machines = [m.path for m in plant.machines()]
+    monitoring = Monitoring(plant, machines, service.bus, state_dir=states)
     stack = None
     if options is not None:
-        machines = [m.path for m in plant.machines()]
         stack = WebStack(
             plant,
             plant,
@@ -134,7 +147,7 @@ async def _main(plant_file: Path, location: str, live: bool, options: WebOptions
     stop = asyncio.Event()
     stop_on_signals(stop)
     try:
-        await serve_until_stopped(service, live, stop, stack)
+        await serve_until_stopped(service, live, stop, stack, monitoring)
     finally:
         await historian.close()
     console.print(status_table(service.statuses()))

@@ -2,7 +2,8 @@
 
 :class:`WebStack` builds the security database (in the state directory), creates the first
 admin when there is none (the password is returned once, for printing once), starts the
-alarm service when the plant has an ``alarms:`` section, and serves the FastAPI app with
+alarm service when the plant has an ``alarms:`` section (with an alarm on each watched
+machine's derived ``anomaly`` tag, see ``runtime/monitoring.py``), and serves the FastAPI app with
 uvicorn inside the running event loop, on ``127.0.0.1`` unless told otherwise.
 """
 
@@ -29,6 +30,7 @@ from shopfloor.model.errors import InputError
 from shopfloor.model.plant import Plant
 from shopfloor.monitor.alarms import AlarmEngine, AlarmService
 from shopfloor.monitor.live import LiveMonitor
+from shopfloor.runtime.monitoring import alarms_with_anomaly, with_derived_tags
 from shopfloor.security import Security, SQLiteSecurityDB
 
 DEFAULT_STATE_DIR = ".shopfloor"
@@ -69,8 +71,10 @@ class WebStack:
         self.db = SQLiteSecurityDB.in_state_dir(self.state_dir)
         self.security = Security(self.db, bus, clock=WallClock(), root_asset=plant.root.name)
         self.alarms = None
-        if plant.alarms is not None:
-            engine = AlarmEngine(plant.alarms, [t.path for t in tree.tags()])
+        tree = with_derived_tags(tree, plant.anomaly)
+        alarms = alarms_with_anomaly(plant, [m.path for m in tree.machines()])
+        if alarms is not None:
+            engine = AlarmEngine(alarms, [t.path for t in tree.tags()])
             self.alarms = AlarmService(engine, bus, alarm_clock or WallClock())
         self.context = ApiContext(
             plant=plant,
