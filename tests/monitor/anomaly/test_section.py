@@ -63,7 +63,8 @@ def test_an_entry_overrides_the_defaults_key_by_key_for_the_machines_it_selects(
         ],
     )
     press, oven = spec.settings_for(PRESS), spec.settings_for(OVEN)
-    assert press is not None and oven is not None
+    assert press is not None
+    assert oven is not None
     assert (press.training, press.alarms_per_day, press.alarm is not None) == (43_200, 2, True)
     assert (oven.training, oven.alarms_per_day, oven.alarm, oven.states) == (43_200, 1, None, ())
 
@@ -76,7 +77,8 @@ def test_the_last_matching_entry_applies_and_a_machine_can_be_left_unwatched() -
         ]
     )
     press = spec.settings_for(PRESS)
-    assert press is not None and press.alarms_per_day == 3
+    assert press is not None
+    assert press.alarms_per_day == 3
     assert spec.settings_for(OVEN) is None
     assert section(enabled=False).settings_for(PRESS) is None
 
@@ -91,7 +93,8 @@ def test_detectors_are_named_with_their_own_parameters_and_tag_globs() -> None:
         }
     )
     pca, ewma = spec.defaults.detectors
-    assert isinstance(pca, PcaDetectorSpec) and isinstance(ewma, EwmaDetectorSpec)
+    assert isinstance(pca, PcaDetectorSpec)
+    assert isinstance(ewma, EwmaDetectorSpec)
     assert (pca.variance_kept, pca.exclude, ewma.tags, ewma.half_life) == (
         0.9,
         ("power",),
@@ -135,7 +138,8 @@ def test_watched_machines_get_a_discrete_alarm_on_their_anomaly_tag_where_alarms
     plant = default_plant()
     machines = [m.path for m in plant.machines()]
     alarms = alarms_with_anomaly(plant, machines)
-    assert alarms is not None and plant.alarms is not None
+    assert alarms is not None
+    assert plant.alarms is not None
     added = alarms.discrete[len(plant.alarms.discrete) :]
     assert [a.tags for a in added] == [f"{m}/anomaly" for m in machines]
     assert {(a.name, a.equals, a.suppress) for a in added} == {("anomaly", (2,), False)}
