@@ -12,6 +12,8 @@ Every new plan is verified by the independent checker.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from shopfloor.plan.check import check_plan
@@ -43,7 +45,7 @@ from shopfloor.plan.replan import (
 )
 
 SAW, MILL, MILL2, PAINT = 0, 1, 2, 3
-FAST = ReplanOptions(time_limit=5.0, workers=1)
+FAST = ReplanOptions(time_limit=30.0, workers=1, deterministic_time=1.0)
 
 
 def ops(*steps: dict[int, int]) -> tuple[Operation, ...]:
@@ -142,7 +144,7 @@ def test_the_new_plan_says_it_is_a_replanning_at_now(mill_breaks: Replan) -> Non
 
 
 def test_operations_in_the_frozen_horizon_keep_their_place() -> None:
-    result = replan(the_plan(), 20, [Breakdown(MILL, 15, 30)], ReplanOptions(frozen=10, workers=1))
+    result = replan(the_plan(), 20, [Breakdown(MILL, 15, 30)], dataclasses.replace(FAST, frozen=10))
     assert check_plan(result.plan) == []
     assert where(result.plan, 2, 0) == (SAW, 25, 35)  # C's sawing starts at 25 < 20 + 10
     assert where(result.plan, 1, 1) == (MILL2, 25, 45)  # and so does B's milling
@@ -151,7 +153,7 @@ def test_operations_in_the_frozen_horizon_keep_their_place() -> None:
 
 def test_a_frozen_operation_on_the_broken_machine_is_released() -> None:
     # The mill breaks at 30 for 40: C's milling (35-65) cannot stay although frozen.
-    result = replan(the_plan(), 30, [Breakdown(MILL, 30, 40)], ReplanOptions(frozen=20, workers=1))
+    result = replan(the_plan(), 30, [Breakdown(MILL, 30, 40)], dataclasses.replace(FAST, frozen=20))
     assert check_plan(result.plan) == []
     assert where(result.plan, 2, 1) != (MILL, 35, 65)
     assert result.frozen_released >= 1
@@ -159,13 +161,13 @@ def test_a_frozen_operation_on_the_broken_machine_is_released() -> None:
 
 def test_a_frozen_operation_whose_predecessor_moved_is_released() -> None:
     # A's painting (30-40) follows A's interrupted milling, so it cannot stay at 30.
-    result = replan(the_plan(), 20, [Breakdown(MILL, 15, 30)], ReplanOptions(frozen=20, workers=1))
+    result = replan(the_plan(), 20, [Breakdown(MILL, 15, 30)], dataclasses.replace(FAST, frozen=20))
     assert check_plan(result.plan) == []
     assert result.plan.operation(0, 2).start >= result.plan.operation(0, 1).end
 
 
 def test_resume_plans_only_the_interrupted_operations_unfinished_share() -> None:
-    options = ReplanOptions(workers=1, interrupted=Interrupted.RESUME)
+    options = dataclasses.replace(FAST, interrupted=Interrupted.RESUME)
     result = replan(the_plan(), 20, [Breakdown(MILL, 15, 30)], options)
     assert check_plan(result.plan) == []
     resumed = result.plan.problem.job(0).operations[1]
@@ -217,7 +219,7 @@ def test_stability_comes_second_to_the_objective() -> None:
 def test_a_move_cost_trades_objective_for_fewer_moves() -> None:
     lexicographic = replan(the_plan(), 20, [Breakdown(MILL, 15, 30)], FAST)
     costly = replan(the_plan(), 20, [Breakdown(MILL, 15, 30)],
-                    ReplanOptions(time_limit=5.0, workers=1, move_cost=1000))  # fmt: skip
+                    dataclasses.replace(FAST, move_cost=1000))  # fmt: skip
     assert check_plan(costly.plan) == []
     assert costly.moved.total <= lexicographic.moved.total
     weights = costly.plan.problem.objective

@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shopfloor.model.calendar import datetime_to_ns
-from shopfloor.model.clock import NS_PER_S
 from shopfloor.model.sim_spec import OrderSpec
 from shopfloor.plan.errors import PlanError
 from shopfloor.plan.model import (
@@ -48,11 +47,24 @@ from shopfloor.plan.model import (
     Problem,
     ScheduledOperation,
 )
-from shopfloor.plan.replan import Moves, ReplanOptions, count_moves, solve_committed
+from shopfloor.plan.replan import (
+    Moves,
+    ReplanOptions,
+    count_moves,
+    solve_committed,
+    with_downtime,
+)
 from shopfloor.sim import Part, Twin
 from shopfloor.sim.machine import Failure
 
-__all__ = ["Lot", "PlanExecution", "Replanning", "residual_problem"]
+__all__ = [
+    "Lot",
+    "PlanExecution",
+    "Processed",
+    "Replanning",
+    "planned_completion",
+    "residual_problem",
+]
 
 Key = tuple[int, int]
 LotKey = tuple[str, str]
@@ -361,14 +373,7 @@ def residual_problem(
     start = math.floor(failure.t)
     end = math.ceil(failure.t + failure.repair_s)
     machines = tuple(
-        Machine(
-            m.id,
-            m.name,
-            tuple(sorted([*m.unavailable, Downtime(start, end, "breakdown")]))
-            if m.name == broken
-            else m.unavailable,
-            m.power,
-        )
+        with_downtime(m, Downtime(start, end, "breakdown")) if m.name == broken else m
         for m in base.machines
     )
     problem = Problem(
@@ -388,9 +393,3 @@ def residual_problem(
 def planned_completion(plan: Plan) -> dict[str, int]:
     """Each order's planned completion tick in ``plan``."""
     return {plan.problem.job(op.job).order: plan.completion(op.job) for op in plan.operations}
-
-
-def epoch_tick_ns(problem: Problem, tick: int) -> int:
-    """The UTC nanoseconds of ``tick``."""
-    assert problem.epoch is not None
-    return datetime_to_ns(problem.epoch) + tick * NS_PER_S

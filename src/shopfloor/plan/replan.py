@@ -123,7 +123,9 @@ class Interrupted(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ReplanOptions:
     """``frozen`` ticks after now stay as planned; CP-SAT gets ``time_limit`` seconds and
-    ``workers``; ``move_cost`` None means stability strictly second (see the module)."""
+    ``workers``; ``move_cost`` None means stability strictly second (see the module). A
+    ``deterministic_time`` limit (CP-SAT's own work units) with one worker makes the result
+    the same on any machine, for tests and reproducible runs."""
 
     frozen: int = 0
     time_limit: float = 10.0
@@ -131,6 +133,7 @@ class ReplanOptions:
     seed: int = 0
     interrupted: Interrupted = Interrupted.RESTART
     move_cost: float | None = None
+    deterministic_time: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +364,9 @@ def solve_committed(
         not_before=now,
         reference=tuple(reference),
         stability_weight=weight if reference else 0.0,
+        parameters={}
+        if options.deterministic_time is None
+        else {"max_deterministic_time": options.deterministic_time},
     )
     try:
         found = solve(problem, settings)
