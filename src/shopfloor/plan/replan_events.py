@@ -79,7 +79,9 @@ class _DelayDoc(_Doc):
 
 
 _Event = Annotated[_BreakdownDoc | _RushDoc | _DelayDoc, Field(discriminator="type")]
-_EVENTS: TypeAdapter[_Event | list[_Event]] = TypeAdapter(_Event | list[_Event])
+_EVENT: TypeAdapter[_Event] = TypeAdapter(_Event)
+_BRANCHES = {"breakdown", "rush_order", "material_delay", "int", "float", "str"}
+"""Location parts that name a union's branch, not a field."""
 
 
 def parse_tick(text: str | int, problem: Problem, *, now_ns: int, what: str = "time") -> int:
@@ -172,20 +174,41 @@ def events_from_json(
 ) -> list[Disruption]:
     """The events in a parsed event document, resolved against ``problem`` (names to ids,
     times to ticks); relative times (``now``, ``-1h``) count from ``now_ns``."""
-    try:
-        parsed = _EVENTS.validate_python(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "document"
-        raise PlanFormatError(f"{source}: {where}: {first['msg']}") from exc
-    docs = parsed if isinstance(parsed, list) else [parsed]
-    if not docs:
+    items = data if isinstance(data, list) else [data]
+    if not items:
         raise PlanFormatError(f"{source}: no events")
+    docs = []
+    for number, item in enumerate(items, start=1):
+        try:
+            docs.append(_EVENT.validate_python(item))
+        except ValidationError as exc:
+            where = f"event {number}: " if isinstance(data, list) else ""
+            raise PlanFormatError(f"{source}: {where}{_problem_of(exc)}") from exc
     reader = _Reader(problem, now_ns)
     try:
         return [reader.event(doc) for doc in docs]
     except InputError as exc:
         raise PlanFormatError(f"{source}: {exc}") from exc
+
+
+def _problem_of(error: ValidationError) -> str:
+    """The first validation error, located by field (union branches left out)."""
+    first = error.errors()[0]
+    where = [
+        str(part)
+        for part in first["loc"]
+        if part not in _BRANCHES and not str(part).startswith("tagged-union")
+    ]
+    if first["type"] == "union_tag_invalid":
+        return (
+            f"unknown event type {first['input'].get('type')!r} "
+            "(breakdown, rush_order or material_delay)"
+        )
+    if first["type"] == "union_tag_not_found":
+        return "an event needs a 'type' (breakdown, rush_order or material_delay)"
+    if first["type"] == "model_attributes_type":
+        return "an event is a JSON object with a 'type'"
+    return f"{'.'.join(where) or 'event'}: {first['msg']}"
 
 
 def read_events(path: Path, problem: Problem, *, now_ns: int = 0) -> list[Disruption]:
