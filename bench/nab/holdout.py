@@ -39,6 +39,7 @@ GRID: dict[str, tuple[Any, ...]] = {
     "quiet_rows": (100, 120),
     "step_scale": (0.5, 0.75),
     "calibration": (0.0, 0.5),
+    "record_weight": (0.5, 1.0),
 }
 
 

@@ -10,6 +10,11 @@ Why this design (it is tuned on the Numenta Anomaly Benchmark as a whole, never 
   times before scores ``1 / (1 + c)``. This finds what a z-score misses: a value that is
   normal in size but arrives in an unusual way, such as a flat stretch in a daily wave or a
   jump that never happened before. Counting symbols is one sort per batch.
+- **Records.** A value beyond everything the series has shown before (its history
+  included) is raised towards 1, by how far it exceeds the old extreme relative to the
+  history's range (``record_scale`` of the range scores half): a new high or low is what a
+  failing machine most often shows first, and a z-score over a moving window forgets how
+  far the series has ever gone.
 - **Onset only.** The blend of the two scores (``novelty_weight`` of novelty) counts only
   where it beats every score of the last ``quiet_rows`` rows; elsewhere it is 0. An anomaly
   is reported when it starts, not again on each of its rows, which is what an operator needs
@@ -49,22 +54,27 @@ class ContextDetector:
 
     ``window`` rows feed the rolling mean and spread; ``bins`` and ``step_scale`` set the
     symbol resolution; ``novelty_weight`` is the novelty's share of the blend;
+    ``record_weight`` is how strongly a value beyond the series' old extremes raises the
+    blend (0 turns records off) and ``record_scale`` the excess, as a share of the history's
+    range, that counts half;
     ``calibration`` is the share of the score taken relative to the series' own alarm level
     (not below ``calibration_floor``); ``quiet_rows`` is how long a reported score silences
     smaller ones; ``alarms_per_day`` is the false-alarm budget of the automatic threshold.
     ``seed`` is accepted for the common contract (nothing here is random). The defaults were
-    chosen on the whole NAB corpus
-    (small grids over window, bins, step_scale, quiet_rows, novelty_weight and calibration),
+    chosen on the whole NAB corpus (small grids over window, bins, step_scale, quiet_rows,
+    novelty_weight, calibration and the record terms),
     not per file; ``bench/nab/holdout.py`` checks the choice with categories held out.
     """
 
     def __init__(
         self,
-        window: int = 1000,
+        window: int = 1500,
         bins: int = 5,
         step_scale: float = 0.75,
         quiet_rows: int = 120,
         novelty_weight: float = 0.6,
+        record_weight: float = 1.0,
+        record_scale: float = 0.05,
         calibration: float = 0.5,
         calibration_floor: float = 0.3,
         alarms_per_day: float = 1.0,
@@ -76,6 +86,8 @@ class ContextDetector:
         self.step_scale = step_scale
         self.quiet_rows = quiet_rows
         self.novelty_weight = novelty_weight
+        self.record_weight = record_weight
+        self.record_scale = record_scale
         self.calibration = calibration
         self.calibration_floor = calibration_floor
         self.alarms_per_day = alarms_per_day
@@ -84,6 +96,7 @@ class ContextDetector:
         self.threshold = 1.0
         self._fitted = False
         self._low, self._span, self._step_unit, self._offset, self._floor = 0.0, 1.0, 1.0, 0.0, 1.0
+        self._extremes = (0.0, 0.0)  # the lowest and highest value seen (minus offset)
         self._values = np.zeros(0)  # the last `window` values (minus offset)
         self._steps = np.zeros(0)  # and their steps
         self._recent = np.zeros(0)  # the last `quiet_rows` blended scores
@@ -102,6 +115,8 @@ class ContextDetector:
         # A perfectly flat history has no spread; a tiny floor keeps z-scores finite.
         self._floor = 1e-9 + 1e-3 * float(np.mean(np.abs(x[:50])))
         self._values, self._steps, self._recent = x[:1] - self._offset, np.zeros(1), np.zeros(0)
+        # The history is learnt as a whole: its extremes are known before it is replayed.
+        self._extremes = (self._low - self._offset, float(np.max(x)) - self._offset)
         self._counts = {}
         self._fitted, self._budget, self._reference = True, None, None
         onset = self.score_many(x[1:])
@@ -130,6 +145,7 @@ class ContextDetector:
         )
         w = self.novelty_weight
         blend = (1.0 - w) * surprise_to_score(surprise) + w * self._novelty(x, steps)
+        blend = blend + self.record_weight * (1.0 - blend) * self._record(x)
         onset = self._onset(np.where(missing, 0.0, blend))
         if self._reference is None:
             scores = onset  # replaying the history in fit: no reference yet
@@ -152,6 +168,7 @@ class ContextDetector:
             "threshold": self.threshold,
             "fitted": self._fitted,
             "scales": [self._low, self._span, self._step_unit, self._offset, self._floor],
+            "extremes": list(self._extremes),
             "values": self._values.tolist(),
             "steps": self._steps.tolist(),
             "recent": self._recent.tolist(),
@@ -167,6 +184,10 @@ class ContextDetector:
         self._low, self._span, self._step_unit, self._offset, self._floor = (
             float(v) for v in state["scales"]
         )
+        # States saved before records were tracked fall back to the history's range.
+        span = (self._low - self._offset, self._low + self._span - self._offset)
+        low, high = (float(v) for v in state.get("extremes", span))
+        self._extremes = (low, high)
         self._values = np.array(state["values"], dtype=np.float64)
         self._steps = np.array(state["steps"], dtype=np.float64)
         self._recent = np.array(state["recent"], dtype=np.float64)
@@ -205,6 +226,19 @@ class ContextDetector:
         z = np.abs(new - mean) / np.maximum(np.sqrt(var), self._floor)
         # Fewer than ten rows say nothing about spread yet.
         return np.where(end - start < 10, 0.0, z)
+
+    def _record(self, x: FloatArray) -> FloatArray:
+        """How far each value lies beyond every value before it, mapped to [0, 1).
+
+        The excess over the old extreme, in history ranges, scores ``e / (e + record_scale)``;
+        0 inside the range seen so far. The extremes then move on to include ``x``.
+        """
+        low, high = self._extremes
+        lowest = np.minimum.accumulate(np.concatenate(([low], x)))
+        highest = np.maximum.accumulate(np.concatenate(([high], x)))
+        excess = np.maximum(np.maximum(x - highest[:-1], lowest[:-1] - x), 0.0) / self._span
+        self._extremes = (float(lowest[-1]), float(highest[-1]))
+        return np.asarray(excess / (excess + self.record_scale), dtype=np.float64)
 
     def _novelty(self, x: FloatArray, steps: FloatArray) -> FloatArray:
         """1 / (1 + times seen before) for each row's (value bin, step size) symbol."""
