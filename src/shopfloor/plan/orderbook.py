@@ -182,7 +182,9 @@ def line_problem(
     """The scheduling problem of ``orders`` on the plant's line (see the module docstring),
     in seconds after ``start_ns``, up to ``horizon_s``."""
     spec = _sim(plant)
+    # The epoch is a whole second (plan files store it so); ticks count from it.
     epoch = dt.datetime.fromtimestamp(start_ns // NS_PER_S, dt.UTC)
+    origin = start_ns // NS_PER_S * NS_PER_S
     machines = line_machines(plant)
     calendar = Calendar(plant.calendar) if plant.calendar is not None else Calendar()
     downtime = tuple(downtime_from_calendar(calendar, epoch, horizon_s))
@@ -210,8 +212,8 @@ def line_problem(
                 order=order.id,
                 product=order.product,
                 quantity=order.quantity,
-                release=max(0, _tick(order.release_ns, start_ns)),
-                due=None if order.due_ns is None else max(0, _tick(order.due_ns, start_ns)),
+                release=max(0, _tick(order.release_ns, origin)),
+                due=None if order.due_ns is None else max(0, _tick(order.due_ns, origin)),
                 weight=order.weight,
             )
         )
