@@ -478,11 +478,14 @@ def solve(
     _parameters(solver, options, options.time_limit - (time.perf_counter() - began))
     reporter = _Reporter(progress, began)
     status = solver.solve(builder.model, reporter)
+    method = warm.solver.method if warm is not None else "none"
     seconds = time.perf_counter() - began
     if status == cp_model.MODEL_INVALID:
         raise NoPlanError(f"internal model error: {builder.model.validate()}")
     if status == cp_model.INFEASIBLE:
         raise NoPlanError("no feasible plan exists (check horizon, calendars and fixed work)")
+    if warm is not None and not _keeps_replanning_inputs(warm, options):
+        warm = None
     if status not in _STATUS:
         if warm is None:
             raise NoPlanError(f"no plan found within {options.time_limit:g} s")
@@ -493,12 +496,21 @@ def solve(
         seconds,
         solver.best_objective_bound,
         options.workers,
-        {"solutions": reporter.count, "warm_start": warm.solver.method if warm else "none"},
+        {"solutions": reporter.count, "warm_start": method},
     )
     plan = builder.plan(solver, info)
     if warm is not None and _worse(plan, warm, problem):
         return _fallback(warm, seconds, options)
     return plan
+
+
+def _keeps_replanning_inputs(plan: Plan, options: SolveOptions) -> bool:
+    """True when ``plan`` keeps the fixed operations and starts the rest at or after
+    ``not_before``: only then may it stand in for the solver's plan."""
+    fixed = set(options.fixed)
+    if not fixed.issubset(plan.operations):
+        return False
+    return all(op.start >= options.not_before for op in plan.operations if op not in fixed)
 
 
 def _worse(plan: Plan, other: Plan, problem: Problem) -> bool:
