@@ -61,6 +61,15 @@ def disrupted(plan: Plan) -> PlanExecution:
     return execution
 
 
+@pytest.fixture(scope="module")
+def own_faults(plan: Plan) -> PlanExecution:
+    """The plan on the twin, replanning for every fault of five minutes or more."""
+    twin = Twin.from_plant(default_plant(), seed=1, start_ns=START_NS)
+    execution = PlanExecution(twin, plan, options=QUICK, min_repair_s=300)
+    execution.run(until_s=2 * 86_400)
+    return execution
+
+
 def lot_machines(plan: Plan) -> dict[tuple[str, str], str]:
     problem = plan.problem
     return {
@@ -166,6 +175,23 @@ def test_the_other_machines_keep_producing_during_the_repair(disrupted: PlanExec
 def test_every_order_is_finished_despite_the_breakdown(disrupted: PlanExecution) -> None:
     assert disrupted.done
     assert sorted(disrupted.completed) == sorted(disrupted.orders)
+
+
+def test_the_twins_own_faults_trigger_replanning_too(own_faults: PlanExecution) -> None:
+    causes = [
+        (r.failure.kind, r.failure.machine.rsplit("/", 1)[-1]) for r in own_faults.replannings
+    ]
+    assert causes == [("fault", "cnc1"), ("fault", "cnc2")]
+    assert all(check_plan(r.plan) == [] for r in own_faults.replannings)
+    assert own_faults.done
+
+
+def test_a_fault_shorter_than_the_threshold_leaves_the_plan_alone(
+    disrupted: PlanExecution,
+) -> None:
+    failures = disrupted.twin.truth.failures
+    assert any(f.repair_s < 900 for f in failures)  # the twin's own cnc2 fault of 14 min
+    assert [r.failure for r in disrupted.replannings] == [f for f in failures if f.repair_s >= 900]
 
 
 def test_the_line_finishes_close_to_the_replanned_makespan(disrupted: PlanExecution) -> None:

@@ -73,7 +73,9 @@ LotKey = tuple[str, str]
 
 @dataclass
 class Lot:
-    """An order at a station, as the twin made it."""
+    """An order at a station, as the twin made it: parts done there (or scrapped before
+    they got there), parts in process, the machine that last started one, and the times of
+    the first start and of the last part (twin seconds)."""
 
     quantity: int
     handled: int = 0
@@ -86,10 +88,6 @@ class Lot:
     def remaining(self) -> int:
         """Parts still to process here (a part in hand counts until it is done)."""
         return self.quantity - self.handled
-
-    @property
-    def started(self) -> bool:
-        return self.first_start is not None
 
 
 @dataclass(frozen=True)

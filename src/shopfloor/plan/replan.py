@@ -190,10 +190,11 @@ class _State:
 
 def _classify(plan: Plan, now: int, breakdowns: Sequence[Breakdown]) -> _State:
     state = _State({}, set(), [], {})
+    placed = {(op.job, op.operation): op for op in plan.operations}
     for job in plan.problem.jobs:
         ready: int | None = job.release
         for index in range(len(job.operations)):
-            op = plan.operation(job.id, index)
+            op = placed[(job.id, index)]
             begin = op.start - op.setup
             hit = _first_hit(op, breakdowns)
             began = ready is not None and begin <= now and ready <= op.start
@@ -296,10 +297,11 @@ def _frozen(
     kept: dict[Key, ScheduledOperation] = {}
     if frozen <= 0:
         return kept
+    placed = {(op.job, op.operation): op for op in plan.operations}
     for job in plan.problem.jobs:
         for index in range(len(job.operations)):
             key = (job.id, index)
-            op = plan.operation(*key)
+            op = placed[key]
             if key in state.kept or key in state.interrupted:
                 continue
             if not now <= op.start - op.setup or op.start >= now + frozen:
