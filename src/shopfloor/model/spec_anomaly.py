@@ -13,7 +13,7 @@ over the machine's fast numeric tags, trained on its first day of data while run
         training: 1d                 # the first day of data seen is normal behaviour
         alarms_per_day: 1            # false-alarm budget of each detector's threshold
         sustain: {window: 5m, share: 0.5}
-        alarm: {priority: low, severity: 4}
+        alarm: {priority: low, severity: 6}
       machines:
         - select: acme/+/+/line1/oven1
           detectors:
@@ -114,7 +114,7 @@ class AnomalyAlarmSpec(_Spec):
 
     priority: Priority = Field(AlarmPriority.LOW, description="urgent, high, medium, low (or 1-4)")
     severity: float = Field(
-        4.0,
+        6.0,
         ge=1,
         description="how far past the threshold (in multiples of its odds) the anomaly must "
         "be, sustained, to raise the alarm; 1 raises it for every anomaly",

@@ -32,13 +32,24 @@ def test_values_inside_the_range_seen_score_as_without_records() -> None:
     np.testing.assert_array_equal(scores(values, 1.0), scores(values, 0.0))
 
 
-def test_a_state_saved_before_records_were_tracked_still_restores() -> None:
+def test_a_state_saved_with_other_bins_is_refused_clearly() -> None:
+    state = ContextDetector(bins=5).fit(wave(3000)).save_state()
+    with pytest.raises(DetectorError, match="saved with bins"):
+        ContextDetector().restore(state)
+
+
+def test_novelty_at_several_resolutions_is_the_mean_of_each() -> None:
     values = wave(5000)
-    detector = ContextDetector().fit(values[:3000])
-    state = detector.save_state()
-    del state["extremes"]
-    restored = ContextDetector()
-    restored.restore(state)
-    np.testing.assert_array_equal(
-        restored.score_many(values[3000:]), detector.score_many(values[3000:])
+    values[4000:4030] = 10.0  # a flat stretch: steps of a size never seen
+    both = ContextDetector(bins=(4, 5), calibration=0.0, quiet_rows=1).fit(values[:3000])
+    fours = ContextDetector(bins=4, calibration=0.0, quiet_rows=1).fit(values[:3000])
+    fives = ContextDetector(bins=5, calibration=0.0, quiet_rows=1).fit(values[:3000])
+    rest = values[3000:]
+    w = both.novelty_weight
+    np.testing.assert_allclose(
+        both._novelty(rest - both._offset, np.diff(np.concatenate(([values[2999]], rest)))),
+        0.5 * fours._novelty(rest - fours._offset, np.diff(np.concatenate(([values[2999]], rest))))
+        + 0.5
+        * fives._novelty(rest - fives._offset, np.diff(np.concatenate(([values[2999]], rest)))),
     )
+    assert w == 0.6

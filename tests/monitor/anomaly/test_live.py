@@ -27,7 +27,7 @@ from tests.monitor.anomaly.stream import (
 
 HOUR = 3600
 FAULT = Fault(3 * HOUR, 4 * HOUR, extra=6.0)
-BIG = Fault(3 * HOUR, 4 * HOUR, extra=20.0)
+BIG = Fault(3 * HOUR, 4 * HOUR, extra=30.0)
 
 
 def run(engine: AnomalyEngine, parts: list[SampleBatch]) -> tuple[list[Event], SampleBatch]:

@@ -51,7 +51,7 @@ def test_without_a_section_every_machine_gets_pca_while_running_and_a_low_alarm(
     assert (settings.training, settings.alarms_per_day) == (86_400.0, 1.0)
     assert (settings.sustain.window, settings.sustain.share) == (300.0, 0.5)
     assert settings.alarm is not None
-    assert (settings.alarm.priority, settings.alarm.severity) == (AlarmPriority.LOW, 4.0)
+    assert (settings.alarm.priority, settings.alarm.severity) == (AlarmPriority.LOW, 6.0)
 
 
 def test_an_entry_overrides_the_defaults_key_by_key_for_the_machines_it_selects() -> None:

@@ -21,7 +21,7 @@ async def test_a_wearing_press_raises_an_anomaly_and_its_alarm_before_it_fails()
     [notice] = result.notices[PRESS]
     [warning] = result.warnings[PRESS]
     assert START + 4 * 3600 * 10**9 < notice < warning < failure.time_ns
-    assert failure.time_ns - warning > 3600 * 10**9  # more than an hour's notice
+    assert failure.time_ns - notice > 3 * 3600 * 10**9  # hours ahead, at twenty times the wear
 
 
 def test_the_quick_benchmark_reports_warnings_and_notices_against_wear_and_all_failures(
