@@ -40,6 +40,7 @@ GRID: dict[str, tuple[Any, ...]] = {
     "step_scale": (0.5, 0.75),
     "calibration": (0.0, 0.5),
     "record_weight": (0.5, 1.0),
+    "bins": (5, (4, 5)),
 }
 
 

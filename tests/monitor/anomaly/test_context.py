@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shopfloor.monitor.anomaly import ContextDetector
-from shopfloor.monitor.anomaly.base import FloatArray
+from shopfloor.monitor.anomaly.base import DetectorError, FloatArray
 
 
 def wave(n: int) -> FloatArray:
@@ -38,18 +39,6 @@ def test_a_state_saved_with_other_bins_is_refused_clearly() -> None:
         ContextDetector().restore(state)
 
 
-def test_novelty_at_several_resolutions_is_the_mean_of_each() -> None:
-    values = wave(5000)
-    values[4000:4030] = 10.0  # a flat stretch: steps of a size never seen
-    both = ContextDetector(bins=(4, 5), calibration=0.0, quiet_rows=1).fit(values[:3000])
-    fours = ContextDetector(bins=4, calibration=0.0, quiet_rows=1).fit(values[:3000])
-    fives = ContextDetector(bins=5, calibration=0.0, quiet_rows=1).fit(values[:3000])
-    rest = values[3000:]
-    w = both.novelty_weight
-    np.testing.assert_allclose(
-        both._novelty(rest - both._offset, np.diff(np.concatenate(([values[2999]], rest)))),
-        0.5 * fours._novelty(rest - fours._offset, np.diff(np.concatenate(([values[2999]], rest))))
-        + 0.5
-        * fives._novelty(rest - fives._offset, np.diff(np.concatenate(([values[2999]], rest)))),
-    )
-    assert w == 0.6
+def test_bins_must_be_positive_counts() -> None:
+    with pytest.raises(DetectorError, match="bins must be positive"):
+        ContextDetector(bins=(4, 0))

@@ -9,7 +9,10 @@ Why this design (it is tuned on the Numenta Anomaly Benchmark as a whole, never 
   size of its step (in units of ``step_scale`` history step deviations). A symbol seen ``c``
   times before scores ``1 / (1 + c)``. This finds what a z-score misses: a value that is
   normal in size but arrives in an unusual way, such as a flat stretch in a daily wave or a
-  jump that never happened before. Counting symbols is one sort per batch.
+  jump that never happened before. Symbols are counted at each resolution of ``bins`` (4
+  and 5 bins by default) and their novelties averaged: the edges of one set of bins fall
+  at arbitrary values, and a second set whose edges fall elsewhere smooths that out.
+  Counting symbols is one sort per batch.
 - **Records.** A value beyond everything the series has shown before (its history
   included) is raised towards 1, by how far it exceeds the old extreme relative to the
   history's range (``record_scale`` of the range scores half): a new high or low is what a
@@ -32,6 +35,7 @@ from __future__ import annotations
 from typing import Self
 
 import numpy as np
+from numpy.typing import NDArray
 
 from shopfloor.monitor.anomaly.base import (
     DetectorError,
@@ -52,24 +56,24 @@ STEP_CLIP = 3  # steps beyond 3 units share a symbol: "a big jump" is one contex
 class ContextDetector:
     """Blend of rolling z-score and symbol novelty, reported at the onset of an anomaly.
 
-    ``window`` rows feed the rolling mean and spread; ``bins`` and ``step_scale`` set the
-    symbol resolution; ``novelty_weight`` is the novelty's share of the blend;
-    ``record_weight`` is how strongly a value beyond the series' old extremes raises the
-    blend (0 turns records off) and ``record_scale`` the excess, as a share of the history's
-    range, that counts half;
-    ``calibration`` is the share of the score taken relative to the series' own alarm level
-    (not below ``calibration_floor``); ``quiet_rows`` is how long a reported score silences
-    smaller ones; ``alarms_per_day`` is the false-alarm budget of the automatic threshold.
-    ``seed`` is accepted for the common contract (nothing here is random). The defaults were
-    chosen on the whole NAB corpus (small grids over window, bins, step_scale, quiet_rows,
-    novelty_weight, calibration and the record terms),
+    ``window`` rows feed the rolling mean and spread; ``bins`` (one count or several, each
+    a resolution whose novelties are averaged) and ``step_scale`` set the symbol
+    resolution; ``novelty_weight`` is the novelty's share of the blend; ``record_weight``
+    is how strongly a value beyond the series' old extremes raises the blend (0 turns
+    records off) and ``record_scale`` the excess, as a share of the history's range, that
+    counts half; ``calibration`` is the share of the score taken relative to the series'
+    own alarm level (not below ``calibration_floor``); ``quiet_rows`` is how long a
+    reported score silences smaller ones; ``alarms_per_day`` is the false-alarm budget of
+    the automatic threshold. ``seed`` is accepted for the common contract (nothing here is
+    random). The defaults were chosen on the whole NAB corpus (small grids over window,
+    bins, step_scale, quiet_rows, novelty_weight, calibration and the record terms),
     not per file; ``bench/nab/holdout.py`` checks the choice with categories held out.
     """
 
     def __init__(
         self,
         window: int = 1500,
-        bins: int = 5,
+        bins: int | tuple[int, ...] = (4, 5),
         step_scale: float = 0.75,
         quiet_rows: int = 120,
         novelty_weight: float = 0.6,
@@ -83,6 +87,9 @@ class ContextDetector:
     ) -> None:
         self.window = window
         self.bins = bins
+        self._resolutions = (bins,) if isinstance(bins, int) else tuple(bins)
+        if not self._resolutions or min(self._resolutions) < 1:
+            raise DetectorError(f"bins must be positive bin counts, got {bins!r}")
         self.step_scale = step_scale
         self.quiet_rows = quiet_rows
         self.novelty_weight = novelty_weight
@@ -169,6 +176,7 @@ class ContextDetector:
             "fitted": self._fitted,
             "scales": [self._low, self._span, self._step_unit, self._offset, self._floor],
             "extremes": list(self._extremes),
+            "resolutions": list(self._resolutions),
             "values": self._values.tolist(),
             "steps": self._steps.tolist(),
             "recent": self._recent.tolist(),
@@ -178,15 +186,19 @@ class ContextDetector:
         }
 
     def restore(self, state: State) -> None:
-        """Continue from ``save_state`` output."""
+        """Continue from ``save_state`` output of a detector with the same ``bins``."""
+        saved = state.get("resolutions")
+        if saved != list(self._resolutions):
+            # Symbol codes depend on the bins: counts of other bins would be read wrongly.
+            raise DetectorError(
+                f"the state was saved with bins {saved}, this detector has {self._resolutions}"
+            )
         self.threshold = float(state["threshold"])
         self._fitted = bool(state["fitted"])
         self._low, self._span, self._step_unit, self._offset, self._floor = (
             float(v) for v in state["scales"]
         )
-        # States saved before records were tracked fall back to the history's range.
-        span = (self._low - self._offset, self._low + self._span - self._offset)
-        low, high = (float(v) for v in state.get("extremes", span))
+        low, high = (float(v) for v in state["extremes"])
         self._extremes = (low, high)
         self._values = np.array(state["values"], dtype=np.float64)
         self._steps = np.array(state["steps"], dtype=np.float64)
@@ -241,10 +253,25 @@ class ContextDetector:
         return np.asarray(excess / (excess + self.record_scale), dtype=np.float64)
 
     def _novelty(self, x: FloatArray, steps: FloatArray) -> FloatArray:
-        """1 / (1 + times seen before) for each row's (value bin, step size) symbol."""
-        level = np.floor((x + self._offset - self._low) / self._span * self.bins)
+        """1 / (1 + times seen before) of each row's (value bin, step size) symbol.
+
+        One symbol per resolution of ``bins``, averaged; the resolution's index is folded
+        into the code, so one dictionary and one sort count them all.
+        """
         size = np.clip(np.round(steps / self._step_unit), -STEP_CLIP, STEP_CLIP)
-        codes = (level * (4 * STEP_CLIP) + size).astype(np.int64)
+        share = (x + self._offset - self._low) / self._span
+        n = len(self._resolutions)
+        codes = np.concatenate(
+            [
+                (np.floor(share * bins) * (4 * STEP_CLIP) + size) * n + r
+                for r, bins in enumerate(self._resolutions)
+            ]
+        ).astype(np.int64)
+        seen = self._count(codes)
+        return np.asarray(np.mean(1.0 / (1.0 + seen.reshape(n, len(x))), axis=0))
+
+    def _count(self, codes: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Times each code was seen before it (earlier batches and rows); then count it."""
         order = np.argsort(codes, kind="stable")
         ranked = codes[order]
         first = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
@@ -256,8 +283,7 @@ class ContextDetector:
         totals = np.diff(np.append(first, len(ranked)))
         for code, was, added in zip(unique.tolist(), before.tolist(), totals.tolist(), strict=True):
             self._counts[code] = was + added
-        seen = seen_in_batch + before[np.searchsorted(unique, codes)]
-        return 1.0 / (1.0 + seen.astype(np.float64))
+        return np.asarray(seen_in_batch + before[np.searchsorted(unique, codes)])
 
     def _onset(self, blend: FloatArray) -> FloatArray:
         """Keep a score only where it beats each of the ``quiet_rows`` scores before it."""
