@@ -8,6 +8,7 @@ from tests.api.conftest import ROLES, Api
 
 RANK = {None: -1, "viewer": 0, "operator": 1, "engineer": 2, "admin": 3}
 ALARM = "acme/stuttgart/fabrication/line1/press1/vibration_rms:h"
+MACHINE = "acme/stuttgart/fabrication/line1/press1"
 
 # (method, path, JSON body, least role that may call it; None = public)
 ROUTES = [
@@ -32,6 +33,7 @@ ROUTES = [
     ("GET", "/api/alarms/history?start=-4h", None, "viewer"),
     ("GET", "/api/alarms/flood?start=-4h", None, "viewer"),
     ("GET", "/api/alarms/config", None, "viewer"),
+    ("GET", f"/api/machines/{MACHINE}/health", None, "viewer"),
     ("POST", f"/api/alarms/{ALARM}/ack", {"comment": "seen"}, "operator"),
     ("POST", f"/api/alarms/{ALARM}/shelve", {"duration": "10m"}, "operator"),
     ("POST", f"/api/alarms/{ALARM}/unshelve", {}, "operator"),
@@ -68,6 +70,7 @@ def test_every_api_route_is_in_the_matrix(api: Api) -> None:
     for path, methods in schema["paths"].items():
         for method in methods:
             concrete = path.replace("{alarm_id}", ALARM).replace("{name}", "nobody")
+            concrete = concrete.replace("{path}", MACHINE)
             if concrete.endswith(("/login", "/logout", "/me/password")):
                 continue
             assert (method.upper(), concrete) in listed, f"{method.upper()} {path} untested"

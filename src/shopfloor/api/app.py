@@ -13,7 +13,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shopfloor import __version__
-from shopfloor.api import errors, routes_alarms, routes_data, routes_live, routes_session
+from shopfloor.api import (
+    errors,
+    routes_alarms,
+    routes_data,
+    routes_health,
+    routes_live,
+    routes_session,
+)
 from shopfloor.api.context import ApiContext
 
 PUBLIC_PATHS = frozenset({"/api/health", "/api/login", "/docs", "/openapi.json", "/login"})
@@ -44,7 +51,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for module in (routes_session, routes_data, routes_alarms, routes_live):
+    for module in (routes_session, routes_data, routes_alarms, routes_health, routes_live):
         app.include_router(module.router)
     _web(app)
     return app

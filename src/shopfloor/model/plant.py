@@ -9,9 +9,10 @@ one line naming the file, the line, the key and what is wrong::
 
 The schema is the pydantic model :class:`PlantSpec`. The asset hierarchy sits under
 ``enterprise:``; every other top-level key is an optional section, so later features add
-their sections (``sim:``, ``connectors:``, ``alarms:``, ``anomaly:``) as new optional fields without
-touching the asset part. ``python -m shopfloor.model.plant`` prints the JSON Schema, which
-is published as ``docs/plant-schema.json``. See ``docs/plant-file.md`` for the reference.
+their sections (``sim:``, ``connectors:``, ``alarms:``, ``anomaly:``, ``maintenance:``) as
+new optional fields without touching the asset part. ``python -m shopfloor.model.plant``
+prints the JSON Schema, which is published as ``docs/plant-schema.json``. See
+``docs/plant-file.md`` for the reference.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from shopfloor.model.namespace import join
 from shopfloor.model.sim_spec import SimSpec
 from shopfloor.model.spec_alarms import AlarmsSpec
 from shopfloor.model.spec_anomaly import AnomalySpec
+from shopfloor.model.spec_maintenance import MaintenanceSpec
 from shopfloor.model.spec_types import Duration, Name
 from shopfloor.model.units import DIMENSIONLESS
 
@@ -219,6 +221,9 @@ class PlantSpec(_Spec):
     anomaly: AnomalySpec = Field(
         AnomalySpec(), description="anomaly detectors per machine (docs/anomaly.md)"
     )
+    maintenance: MaintenanceSpec = Field(
+        MaintenanceSpec(), description="health and remaining useful life (docs/rul.md)"
+    )
 
     @model_validator(mode="after")
     def _unique_connector_names(self) -> PlantSpec:
@@ -271,6 +276,11 @@ class Plant(AssetTree):
     def anomaly(self) -> AnomalySpec:
         """The anomaly detectors per machine; the defaults when the file has no section."""
         return self._spec.anomaly
+
+    @property
+    def maintenance(self) -> MaintenanceSpec:
+        """Health and RUL estimation; the defaults when the file has no section."""
+        return self._spec.maintenance
 
     @property
     def connectors(self) -> tuple[AnyConnectorSpec, ...]:
