@@ -20,25 +20,30 @@ The model, and why each part is there:
   makespan (longest job, busiest machine with the smallest head and tail) starts the proof;
   with machine choice, a redundant cumulative over all operations (capacity: the number of
   machines) tightens the bound when machines are shared.
+* **Two phases**: the full CP-SAT portfolio first, for a tenth of the time, proves small
+  instances optimal and gives the bound; then every worker does large neighbourhood search
+  (``use_lns_only``) from the best plan so far, with the horizon cut to its makespan. On
+  two workers the portfolio spends one thread on the proof and interleaves thirteen
+  subsolvers on the other; all-LNS improves plans faster (see ``docs/scheduling.md``).
 * **Replanning hooks**: ``fixed`` operations keep their machine and start, others start at
   or after ``not_before``; with a ``reference`` plan, each operation that leaves its place
   costs ``stability_weight``.
 
-Progress is reported through a callback each time a better plan is found.
+Progress is reported through a callback each time a better plan is found. The model itself
+is :mod:`shopfloor.plan.cpsat_model`.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from shopfloor.plan.cpsat_energy import EnergyItem, EnergyModel, add_energy_cost
+from shopfloor.plan.cpsat_model import Replanning, ScheduleModel
 from shopfloor.plan.errors import NoPlanError
-from shopfloor.plan.model import Plan, Problem, ScheduledOperation, SolverInfo, evaluate
+from shopfloor.plan.model import Plan, Problem, ScheduledOperation, SolverInfo
 from shopfloor.plan.rules import best_rule_plan
 
 __all__ = ["Progress", "ProgressCallback", "SolveOptions", "solve"]
@@ -47,7 +52,9 @@ __all__ = ["Progress", "ProgressCallback", "SolveOptions", "solve"]
 @dataclass(frozen=True, slots=True)
 class SolveOptions:
     """How to solve: wall-clock ``time_limit`` in seconds (rules included), CP-SAT
-    ``workers``, a ``seed``, and optional warm start and replanning inputs."""
+    ``workers``, a ``seed``, an optional warm start (``hint``) and replanning inputs, the
+    share of the time for the proving phase, and raw CP-SAT ``parameters`` (for
+    experiments; they apply to both phases)."""
 
     time_limit: float = 10.0
     workers: int = 2
@@ -58,6 +65,7 @@ class SolveOptions:
     reference: tuple[ScheduledOperation, ...] = ()
     stability_weight: float = 0.0
     log: bool = False
+    proof_share: float = 0.1
     parameters: dict[str, float | int | bool | str | list[str]] = field(default_factory=dict)
 
 
@@ -75,338 +83,33 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-@dataclass(slots=True)
-class _OpVars:
-    start: cp_model.IntVar
-    end: cp_model.IntVar
-    interval: cp_model.IntervalVar
-    choices: dict[int, tuple[cp_model.IntervalVar, cp_model.IntVar | int]]
-    """machine -> (interval on that machine, presence literal or 1 when it is the only one)"""
-
-
 class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Passes each strictly better plan on, across both phases."""
+
     def __init__(self, callback: ProgressCallback | None, began: float) -> None:
         super().__init__()
         self.callback, self.began, self.count = callback, began, 0
+        self.best = float("inf")
+        self.bound = float("-inf")
 
     def on_solution_callback(self) -> None:
-        self.count += 1
+        value = self.objective_value
+        if value >= self.best - 1e-9:
+            return
+        self.best, self.count = value, self.count + 1
+        self.bound = max(self.bound, self.best_objective_bound)
         if self.callback is not None:
             seconds = time.perf_counter() - self.began
-            event = Progress(self.objective_value, self.best_objective_bound, seconds, self.count)
-            self.callback(event)
+            self.callback(Progress(value, self.bound, seconds, self.count))
 
 
-class _Builder:
-    """The CP-SAT model of one problem."""
-
-    def __init__(self, problem: Problem, options: SolveOptions, horizon: int) -> None:
-        self.problem, self.options, self.horizon = problem, options, horizon
-        self.model = cp_model.CpModel()
-        self.ops: dict[tuple[int, int], _OpVars] = {}
-        self.makespan = self.model.new_int_var(0, horizon, "makespan")
-        self.tardiness: dict[int, cp_model.IntVar] = {}
-        self.arcs: dict[int, dict[tuple[int, int], cp_model.IntVar]] = {}
-        self.moved: dict[tuple[int, int], cp_model.IntVar] = {}
-        self.setups: dict[tuple[int, tuple[int, int]], cp_model.IntVar] = {}
-        self.energy = EnergyModel()
-
-    def build(self) -> None:
-        fixed = {(op.job, op.operation): op for op in self.options.fixed}
-        for job in self.problem.jobs:
-            for index in range(len(job.operations)):
-                self._operation(job.id, index, fixed.get((job.id, index)))
-            self._job_chain(job.id)
-        self._machines()
-        self._redundant()
-
-    def _operation(self, job_id: int, index: int, fixed: ScheduledOperation | None) -> None:
-        model, job = self.model, self.problem.job(job_id)
-        options = [o for o in job.operations[index].options if o.time <= self.horizon]
-        if fixed is not None:
-            options = [o for o in options if o.machine == fixed.machine]
-        if not options:
-            raise NoPlanError(f"{job.label}, operation {index}: no machine fits the horizon")
-        name = f"j{job_id}o{index}"
-        earliest = 0 if fixed is not None else max(self.options.not_before, 0)
-        start = model.new_int_var(earliest, self.horizon, f"s_{name}")
-        end = model.new_int_var(earliest, self.horizon, f"e_{name}")
-        if fixed is not None:
-            model.add(start == fixed.start)
-        times = sorted({o.time for o in options})
-        size = model.new_int_var_from_domain(cp_model.Domain.from_values(times), f"d_{name}")
-        interval = model.new_interval_var(start, size, end, f"i_{name}")
-        choices: dict[int, tuple[cp_model.IntervalVar, cp_model.IntVar | int]] = {}
-        if len(options) == 1:
-            model.add(size == options[0].time)
-            choices[options[0].machine] = (interval, 1)
-        else:
-            literals = []
-            for option in options:
-                present = model.new_bool_var(f"x_{name}m{option.machine}")
-                alt = model.new_optional_fixed_size_interval_var(
-                    start, option.time, present, f"i_{name}m{option.machine}"
-                )
-                choices[option.machine] = (alt, present)
-                literals.append(present)
-            model.add_exactly_one(literals)
-            model.add(size == sum(o.time * lit for o, lit in zip(options, literals, strict=True)))
-        self.ops[(job_id, index)] = _OpVars(start, end, interval, choices)
-
-    def _job_chain(self, job_id: int) -> None:
-        job = self.problem.job(job_id)
-        first = self.ops[(job_id, 0)]
-        self.model.add(first.start >= job.release)
-        for index in range(1, len(job.operations)):
-            self.model.add(self.ops[(job_id, index)].start >= self.ops[(job_id, index - 1)].end)
-        last = self.ops[(job_id, len(job.operations) - 1)]
-        self.model.add(self.makespan >= last.end)
-        if job.due is not None and self._weights_tardiness():
-            late = self.model.new_int_var(0, self.horizon, f"T_j{job_id}")
-            self.model.add(late >= last.end - job.due)
-            self.tardiness[job_id] = late
-
-    def _weights_tardiness(self) -> bool:
-        return self.problem.objective.total_weighted_tardiness > 0
-
-    def _machines(self) -> None:
-        for machine in self.problem.machines:
-            users = [
-                (key, *op.choices[machine.id])
-                for key, op in self.ops.items()
-                if machine.id in op.choices
-            ]
-            if not users:
-                continue
-            downtime = [
-                self.model.new_fixed_size_interval_var(
-                    d.start, d.end - d.start, f"down{machine.id}"
-                )
-                for d in machine.unavailable
-                if d.end > d.start and d.start < self.horizon
-            ]
-            self.model.add_no_overlap([u[1] for u in users] + downtime)
-            if self._has_changeovers(machine.id, [u[0][0] for u in users]):
-                self._circuit(machine.id, users, downtime)
-
-    def _has_changeovers(self, machine: int, job_ids: Sequence[int]) -> bool:
-        families = {self.problem.job(j).setup_family for j in job_ids}
-        return any(self.problem.setup_time(machine, a, b) > 0 for a in families for b in families)
-
-    def _circuit(
-        self,
-        machine: int,
-        users: Sequence[tuple[tuple[int, int], cp_model.IntervalVar, cp_model.IntVar | int]],
-        downtime: Sequence[cp_model.IntervalVar],
-    ) -> None:
-        """Sequence the machine's operations with a circuit; arcs carry the setup times."""
-        model, problem = self.model, self.problem
-        families = [problem.job(key[0]).setup_family for key, _, _ in users]
-        arcs: list[tuple[int, int, cp_model.IntVar]] = []
-        chosen: dict[tuple[int, int], cp_model.IntVar] = {}
-        empty = model.new_bool_var(f"empty_m{machine}")
-        arcs.append((0, 0, empty))
-        incoming: dict[int, list[tuple[cp_model.IntVar, int]]] = {}
-        for i, (key, _, present) in enumerate(users, start=1):
-            first = model.new_bool_var(f"first_m{machine}_{i}")
-            last = model.new_bool_var(f"last_m{machine}_{i}")
-            arcs += [(0, i, first), (i, 0, last)]
-            chosen[(0, i)], chosen[(i, 0)] = first, last
-            incoming.setdefault(i, []).append((first, 0))
-            if isinstance(present, int):
-                model.add_implication(empty, ~first)
-            else:
-                skip = model.new_bool_var(f"skip_m{machine}_{i}")
-                model.add(skip + present == 1)
-                arcs.append((i, i, skip))
-                chosen[(i, i)] = skip
-            for j, (other, _, _) in enumerate(users, start=1):
-                if i == j:
-                    continue
-                lit = model.new_bool_var(f"arc_m{machine}_{i}_{j}")
-                setup = problem.setup_time(machine, families[i - 1], families[j - 1])
-                model.add(self.ops[other].start >= self.ops[key].end + setup).only_enforce_if(lit)
-                arcs.append((i, j, lit))
-                chosen[(i, j)] = lit
-                incoming.setdefault(j, []).append((lit, setup))
-        model.add_circuit(arcs)
-        self.arcs[machine] = chosen
-        if downtime:
-            self._setup_intervals(machine, users, incoming, downtime)
-
-    def _setup_intervals(
-        self,
-        machine: int,
-        users: Sequence[tuple[tuple[int, int], cp_model.IntervalVar, cp_model.IntVar | int]],
-        incoming: dict[int, list[tuple[cp_model.IntVar, int]]],
-        downtime: Sequence[cp_model.IntervalVar],
-    ) -> None:
-        """Setups happen right before their operation and, like it, outside downtime."""
-        model, spans = self.model, []
-        for i, (key, _, present) in enumerate(users, start=1):
-            longest = max(t for _, t in incoming[i])
-            if longest == 0:
-                continue
-            size = model.new_int_var(0, longest, f"setup_m{machine}_{i}")
-            model.add(size == sum(t * lit for lit, t in incoming[i]))
-            start = self.ops[key].start
-            begin = model.new_int_var(0, self.horizon, f"setup_begin_m{machine}_{i}")
-            if isinstance(present, int):
-                spans.append(model.new_interval_var(begin, size, start, f"su{i}"))
-            else:
-                spans.append(model.new_optional_interval_var(begin, size, start, present, f"su{i}"))
-            self.setups[(machine, key)] = size
-        if spans:
-            model.add_no_overlap([*spans, *downtime])
-
-    def _redundant(self) -> None:
-        self.model.add(self.makespan >= makespan_lower_bound(self.problem))
-        flexible = any(len(op.choices) > 1 for op in self.ops.values())
-        if flexible:
-            used = {m for op in self.ops.values() for m in op.choices}
-            intervals = [op.interval for op in self.ops.values()]
-            self.model.add_cumulative(intervals, [1] * len(intervals), len(used))
-
-    def objective(self) -> None:
-        """Minimise the weighted objectives (integer coefficients when possible)."""
-        weights, terms = self.problem.objective, []
-        if weights.makespan > 0:
-            terms.append((weights.makespan, self.makespan))
-        for job_id, late in self.tardiness.items():
-            terms.append((weights.total_weighted_tardiness * self.problem.job(job_id).weight, late))
-        if weights.energy_cost > 0:
-            self.energy = add_energy_cost(
-                self.model, self.problem, self._energy_items(), self.horizon
-            )
-            terms += [(weights.energy_cost * c, v) for c, v in self.energy.terms]
-        self._stability(terms)
-        if all(float(c).is_integer() for c, _ in terms):
-            self.model.minimize(sum(int(c) * v for c, v in terms))
-        else:
-            self.model.minimize(sum(c * v for c, v in terms))
-
-    def _energy_items(self) -> list[EnergyItem]:
-        return [
-            EnergyItem(key, machine, op.start, present, op_time)
-            for key, op in self.ops.items()
-            for machine, (_, present) in op.choices.items()
-            for op_time in [self._time(key, machine)]
-        ]
-
-    def _time(self, key: tuple[int, int], machine: int) -> int:
-        return self.problem.job(key[0]).operations[key[1]].time_on(machine) or 0
-
-    def _stability(self, terms: list[tuple[float, cp_model.IntVar]]) -> None:
-        """Each operation that leaves its reference machine or start costs the weight."""
-        weight = self.options.stability_weight
-        if weight <= 0:
-            return
-        for ref in self.options.reference:
-            op = self.ops.get((ref.job, ref.operation))
-            if op is None or ref.machine not in op.choices:
-                continue
-            moved = self.model.new_bool_var(f"moved_j{ref.job}o{ref.operation}")
-            present = op.choices[ref.machine][1]
-            self.model.add(op.start == ref.start).only_enforce_if(~moved)
-            if not isinstance(present, int):
-                self.model.add_implication(~moved, present)
-            self.moved[(ref.job, ref.operation)] = moved
-            terms.append((weight, moved))
-
-    def hint(self, plan: Plan) -> None:
-        """Give CP-SAT the whole of ``plan`` as its first solution to improve on."""
-        model, placed = self.model, {(o.job, o.operation): o for o in plan.operations}
-        for key, op in self.ops.items():
-            chosen = placed.get(key)
-            if chosen is None:
-                continue
-            model.add_hint(op.start, chosen.start)
-            model.add_hint(op.end, chosen.end)
-            for machine, (_, present) in op.choices.items():
-                if not isinstance(present, int):
-                    model.add_hint(present, machine == chosen.machine)
-            if self.energy.pieces:
-                self.energy.hint(model, key, chosen.machine, chosen.start)
-        model.add_hint(self.makespan, plan.objectives.makespan)
-        for job_id, late in self.tardiness.items():
-            due = self.problem.job(job_id).due or 0
-            model.add_hint(late, max(0, plan.completion(job_id) - due))
-        for key, moved in self.moved.items():
-            ref = next(r for r in self.options.reference if (r.job, r.operation) == key)
-            now = placed.get(key)
-            same = now is not None and (now.machine, now.start) == (ref.machine, ref.start)
-            model.add_hint(moved, not same)
-        self._hint_arcs(plan)
-
-    def _hint_arcs(self, plan: Plan) -> None:
-        lanes = plan.by_machine()
-        for machine, arcs in self.arcs.items():
-            order = [(o.job, o.operation) for o in lanes.get(machine, [])]
-            users = [key for key, op in self.ops.items() if machine in op.choices]
-            node = {key: i for i, key in enumerate(users, start=1)}
-            sequence = [0, *(node[k] for k in order if k in node), 0]
-            used = set(itertools.pairwise(sequence))
-            if len(sequence) == 2:
-                used = {(0, 0)}
-            used |= {(i, i) for i in range(1, len(users) + 1) if i not in sequence}
-            for arc, lit in arcs.items():
-                self.model.add_hint(lit, arc in used)
-
-    def plan(self, solver: cp_model.CpSolver, info: SolverInfo) -> Plan:
-        """The solver's current solution as a plan (setups from each machine's order)."""
-        operations = []
-        for (job_id, index), op in self.ops.items():
-            machine = next(
-                m
-                for m, (_, present) in op.choices.items()
-                if isinstance(present, int) or solver.boolean_value(present)
-            )
-            start = solver.value(op.start)
-            end = start + self._time((job_id, index), machine)
-            operations.append(ScheduledOperation(job_id, index, machine, start, end))
-        with_setups = tuple(_with_setups(self.problem, operations))
-        return Plan(self.problem, with_setups, evaluate(self.problem, with_setups), info)
+def _only_makespan(problem: Problem, inputs: Replanning) -> bool:
+    weights = problem.objective
+    plain = not inputs.fixed and not inputs.reference and inputs.not_before <= 0
+    return plain and weights.total_weighted_tardiness == 0 and weights.energy_cost == 0
 
 
-def _with_setups(
-    problem: Problem, operations: Sequence[ScheduledOperation]
-) -> list[ScheduledOperation]:
-    """Each operation with the setup its machine needs after the one before it."""
-    result: list[ScheduledOperation] = []
-    last: dict[int, str] = {}
-    for op in sorted(operations, key=lambda o: (o.machine, o.start, o.end)):
-        family = problem.job(op.job).setup_family
-        before = last.get(op.machine)
-        setup = 0 if before is None else problem.setup_time(op.machine, before, family)
-        result.append(ScheduledOperation(op.job, op.operation, op.machine, op.start, op.end, setup))
-        last[op.machine] = family
-    return result
-
-
-def makespan_lower_bound(problem: Problem) -> int:
-    """A static lower bound on the makespan: the longest job (release plus its shortest
-    processing times) and, per machine, the work only it can do plus the smallest head
-    before and tail after that work."""
-    bound = 0
-    heads: dict[int, list[int]] = {}
-    tails: dict[int, list[int]] = {}
-    load: dict[int, int] = {}
-    for job in problem.jobs:
-        shortest = [min(o.time for o in op.options) for op in job.operations]
-        bound = max(bound, job.release + sum(shortest))
-        for index, op in enumerate(job.operations):
-            if len(op.options) != 1:
-                continue
-            machine = op.options[0].machine
-            load[machine] = load.get(machine, 0) + op.options[0].time
-            heads.setdefault(machine, []).append(job.release + sum(shortest[:index]))
-            tails.setdefault(machine, []).append(sum(shortest[index + 1 :]))
-    for machine, work in load.items():
-        bound = max(bound, min(heads[machine]) + work + min(tails[machine]))
-    return bound
-
-
-def _horizon(problem: Problem, options: SolveOptions, hint: Plan | None) -> int:
+def _horizon(problem: Problem, inputs: Replanning, hint: Plan | None) -> int:
     """The latest end the model allows.
 
     A makespan-only problem without replanning inputs needs nothing beyond the warm start's
@@ -415,22 +118,16 @@ def _horizon(problem: Problem, options: SolveOptions, hint: Plan | None) -> int:
     """
     if problem.horizon is not None:
         return problem.horizon
-    weights = problem.objective
-    plain = not options.fixed and not options.reference and options.not_before <= 0
-    only_makespan = weights.total_weighted_tardiness == 0 and weights.energy_cost == 0
-    if hint is not None and plain and only_makespan:
+    if hint is not None and _only_makespan(problem, inputs):
         return hint.objectives.makespan
     work = sum(max(o.time for o in op.options) for job in problem.jobs for op in job.operations)
     setups = max((s.time for s in problem.setups), default=0) * problem.operation_count
-    downs = [d.end for m in problem.machines for d in m.unavailable]
-    dues = [job.due for job in problem.jobs if job.due is not None]
-    fixed = [op.end for op in options.fixed]
-    start = max(
-        [options.not_before, *downs, *dues, *fixed, *(job.release for job in problem.jobs)]
-        + ([hint.objectives.makespan] if hint is not None else [])
-    )
+    ends = [d.end for m in problem.machines for d in m.unavailable]
+    ends += [job.due for job in problem.jobs if job.due is not None]
+    ends += [op.end for op in inputs.fixed] + [job.release for job in problem.jobs]
+    ends += [inputs.not_before] + ([hint.objectives.makespan] if hint is not None else [])
     cycle = problem.tariff.cycle or 0 if problem.tariff is not None else 0
-    return start + work + setups + cycle
+    return max(ends) + work + setups + cycle
 
 
 def _warm_start(problem: Problem, options: SolveOptions) -> Plan | None:
@@ -442,20 +139,71 @@ def _warm_start(problem: Problem, options: SolveOptions) -> Plan | None:
         return None
 
 
-def _parameters(solver: cp_model.CpSolver, options: SolveOptions, seconds: float) -> None:
-    params = solver.parameters
-    params.max_time_in_seconds = max(0.05, seconds)
-    params.num_workers = max(1, options.workers)
-    params.random_seed = options.seed
-    params.log_search_progress = options.log
-    for name, value in options.parameters.items():
-        if isinstance(value, list):
-            getattr(params, name).extend(value)
-        else:
-            setattr(params, name, value)
+def _inputs(options: SolveOptions) -> Replanning:
+    return Replanning(
+        options.fixed, options.not_before, options.reference, options.stability_weight
+    )
 
 
-_STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible"}
+@dataclass(slots=True)
+class _Outcome:
+    """What the phases found so far."""
+
+    plan: Plan | None = None
+    optimal: bool = False
+    bound: float | None = None
+
+
+class _Run:
+    """One solve: the warm start, then the proving phase, then the LNS phase."""
+
+    def __init__(self, problem: Problem, options: SolveOptions, progress: ProgressCallback | None):
+        self.problem, self.options = problem, options
+        self.inputs = _inputs(options)
+        self.began = time.perf_counter()
+        self.reporter = _Reporter(progress, self.began)
+        self.outcome = _Outcome()
+
+    def left(self) -> float:
+        return self.options.time_limit - (time.perf_counter() - self.began)
+
+    def phase(self, start: Plan | None, seconds: float, lns_only: bool) -> None:
+        """Solve for ``seconds`` from ``start``; keep the plan if it is better."""
+        model = ScheduleModel(self.problem, self.inputs, _horizon(self.problem, self.inputs, start))
+        model.build()
+        model.objective()
+        if start is not None:
+            model.hint(start)
+        solver = cp_model.CpSolver()
+        self._parameters(solver, seconds, lns_only)
+        status = solver.solve(model.model, self.reporter)
+        if status == cp_model.MODEL_INVALID:
+            raise NoPlanError(f"internal model error: {model.model.validate()}")
+        if status == cp_model.INFEASIBLE and self.outcome.plan is None:
+            raise NoPlanError("no feasible plan exists (check horizon, calendars and fixed work)")
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return
+        bound = solver.best_objective_bound
+        if not lns_only:
+            self.outcome.bound = bound
+        info = SolverInfo("cpsat", "feasible", 0.0, None, self.options.workers)
+        found = model.plan(solver, info)
+        if self.outcome.plan is None or _worse(self.outcome.plan, found, self.problem):
+            self.outcome.plan = found
+        self.outcome.optimal = self.outcome.optimal or status == cp_model.OPTIMAL
+
+    def _parameters(self, solver: cp_model.CpSolver, seconds: float, lns_only: bool) -> None:
+        params = solver.parameters
+        params.max_time_in_seconds = max(0.05, seconds)
+        params.num_workers = max(1, self.options.workers)
+        params.random_seed = self.options.seed
+        params.log_search_progress = self.options.log
+        params.use_lns_only = lns_only
+        for name, value in self.options.parameters.items():
+            if isinstance(value, list):
+                getattr(params, name).extend(value)
+            else:
+                setattr(params, name, value)
 
 
 def solve(
@@ -466,42 +214,32 @@ def solve(
 
     Raises :class:`NoPlanError` when the problem is infeasible or nothing was found in time.
     """
-    options = options or SolveOptions()
-    began = time.perf_counter()
+    run = _Run(problem, options or SolveOptions(), progress)
+    options = run.options
     warm = _warm_start(problem, options)
-    builder = _Builder(problem, options, _horizon(problem, options, warm))
-    builder.build()
-    builder.objective()
-    if warm is not None:
-        builder.hint(warm)
-    solver = cp_model.CpSolver()
-    _parameters(solver, options, options.time_limit - (time.perf_counter() - began))
-    reporter = _Reporter(progress, began)
-    status = solver.solve(builder.model, reporter)
+    proving = max(0.05, min(run.left(), options.proof_share * options.time_limit))
+    run.phase(warm, proving, lns_only=False)
+    outcome = run.outcome
+    if not outcome.optimal and run.left() > 0.1:
+        run.phase(outcome.plan or warm, run.left(), lns_only=True)
+    seconds = time.perf_counter() - run.began
     method = warm.solver.method if warm is not None else "none"
-    seconds = time.perf_counter() - began
-    if status == cp_model.MODEL_INVALID:
-        raise NoPlanError(f"internal model error: {builder.model.validate()}")
-    if status == cp_model.INFEASIBLE:
-        raise NoPlanError("no feasible plan exists (check horizon, calendars and fixed work)")
     if warm is not None and not _keeps_replanning_inputs(warm, options):
         warm = None
-    if status not in _STATUS:
+    if outcome.plan is None or (warm is not None and _worse(outcome.plan, warm, problem)):
         if warm is None:
             raise NoPlanError(f"no plan found within {options.time_limit:g} s")
         return _fallback(warm, seconds, options)
-    info = SolverInfo(
-        "cpsat",
-        _STATUS[status],
-        seconds,
-        solver.best_objective_bound,
-        options.workers,
-        {"solutions": reporter.count, "warm_start": method},
-    )
-    plan = builder.plan(solver, info)
-    if warm is not None and _worse(plan, warm, problem):
-        return _fallback(warm, seconds, options)
-    return plan
+    status = "optimal" if outcome.optimal else "feasible"
+    bound = outcome.bound
+    if outcome.optimal:
+        bound = outcome.plan.objectives.weighted(problem.objective)
+    details: dict[str, str | int | float | bool] = {
+        "solutions": run.reporter.count,
+        "warm_start": method,
+    }
+    info = SolverInfo("cpsat", status, seconds, bound, options.workers, details)
+    return Plan(problem, outcome.plan.operations, outcome.plan.objectives, info)
 
 
 def _keeps_replanning_inputs(plan: Plan, options: SolveOptions) -> bool:
