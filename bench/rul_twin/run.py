@@ -5,7 +5,7 @@ Run from the project root::
     python -m bench.rul_twin                     # judge the built-in models on seeds 1, 2, 3
     python -m bench.rul_twin train --out DIR     # learn models from seeds 11-16 (the built-in)
     python -m bench.rul_twin --models DIR --seeds 4,5 --weeks 6
-    python -m bench.rul_twin --quick             # a smoke run: two simulated days
+    python -m bench.rul_twin --quick             # a smoke run: one simulated day
 
 Judging runs each seed's twin onto an in-process bus with the live health service on it
 (the plant's ``maintenance:`` settings, by default the built-in models, which were learnt on
@@ -212,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--horizon", help="override the warning horizon (e.g. 3d)")
     p.add_argument("--out", type=Path, default=Path("bench/out/rul_twin"), help="train: here")
     p.add_argument("--json", type=Path, help="also write the results here")
-    p.add_argument("--quick", action="store_true", help="a smoke run: two days of seed 1")
+    p.add_argument("--quick", action="store_true", help="a smoke run: one day of seed 1")
     return p
 
 
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         return train(args)
     args.seeds, args.weeks = args.seeds or "1,2,3", args.weeks or 4.0
     if args.quick:
-        args.seeds, args.weeks = "1", 2 / 7
+        args.seeds, args.weeks = "1", 1 / 7
     plant = default_plant()
     spec = plant.maintenance
     if args.horizon:
