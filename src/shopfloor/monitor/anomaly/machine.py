@@ -263,7 +263,9 @@ class MachineWatch:
             hot = excess >= 1.0
             if hot.any():
                 shares = self._shares(unit, part[hot])
-                weights[np.ix_(np.flatnonzero(hot), np.asarray(unit.columns))] += shares * excess[hot, None]
+                weights[np.ix_(np.flatnonzero(hot), np.asarray(unit.columns))] += (
+                    shares * excess[hot, None]
+                )
             better = excess > best
             best = np.where(better, excess, best)
             score = np.where(better, raw, score)
