@@ -35,8 +35,9 @@ is :mod:`shopfloor.plan.cpsat_model`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -66,6 +67,7 @@ class SolveOptions:
     stability_weight: float = 0.0
     log: bool = False
     proof_share: float = 0.1
+    slow_option_ratio: float | None = None
     parameters: dict[str, float | int | bool | str | list[str]] = field(default_factory=dict)
 
 
@@ -169,7 +171,11 @@ class _Run:
 
     def phase(self, start: Plan | None, seconds: float, lns_only: bool) -> None:
         """Solve for ``seconds`` from ``start``; keep the plan if it is better."""
-        model = ScheduleModel(self.problem, self.inputs, _horizon(self.problem, self.inputs, start))
+        problem = self.problem
+        ratio = self.options.slow_option_ratio
+        if lns_only and ratio is not None and start is not None:
+            problem = without_slow_options(problem, ratio, start.operations)
+        model = ScheduleModel(problem, self.inputs, _horizon(problem, self.inputs, start))
         model.build()
         model.objective()
         if start is not None:
@@ -188,9 +194,11 @@ class _Run:
             self.outcome.bound = bound
         info = SolverInfo("cpsat", "feasible", 0.0, None, self.options.workers)
         found = model.plan(solver, info)
+        found = Plan(self.problem, found.operations, found.objectives, info)
         if self.outcome.plan is None or _worse(self.outcome.plan, found, self.problem):
             self.outcome.plan = found
-        self.outcome.optimal = self.outcome.optimal or status == cp_model.OPTIMAL
+        proven = status == cp_model.OPTIMAL and problem is self.problem
+        self.outcome.optimal = self.outcome.optimal or proven
 
     def _parameters(self, solver: cp_model.CpSolver, seconds: float, lns_only: bool) -> None:
         params = solver.parameters
@@ -204,6 +212,28 @@ class _Run:
                 getattr(params, name).extend(value)
             else:
                 setattr(params, name, value)
+
+
+def without_slow_options(
+    problem: Problem, ratio: float, keep: Sequence[ScheduledOperation]
+) -> Problem:
+    """``problem`` without the machine options slower than ``ratio`` times the operation's
+    fastest, except those ``keep`` uses: a smaller search space for improving a plan (good
+    plans rarely put work on a much slower machine), never used to prove optimality."""
+    used = {(op.job, op.operation, op.machine) for op in keep}
+    jobs = []
+    for job in problem.jobs:
+        operations = []
+        for index, operation in enumerate(job.operations):
+            fastest = min(o.time for o in operation.options)
+            options = tuple(
+                o
+                for o in operation.options
+                if o.time <= ratio * fastest or (job.id, index, o.machine) in used
+            )
+            operations.append(dataclasses.replace(operation, options=options))
+        jobs.append(dataclasses.replace(job, operations=tuple(operations)))
+    return dataclasses.replace(problem, jobs=tuple(jobs))
 
 
 def solve(
