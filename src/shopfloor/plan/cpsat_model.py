@@ -35,6 +35,7 @@ class _OpVars:
     start: cp_model.IntVar
     end: cp_model.IntVar
     interval: cp_model.IntervalVar
+    size: cp_model.IntVar
     choices: dict[int, tuple[cp_model.IntervalVar, cp_model.IntVar | int]]
     """machine -> (interval on that machine, presence literal or 1 when it is the only one)"""
 
@@ -50,7 +51,7 @@ class ScheduleModel:
         self.tardiness: dict[int, cp_model.IntVar] = {}
         self.arcs: dict[int, dict[tuple[int, int], cp_model.IntVar]] = {}
         self.moved: dict[tuple[int, int], cp_model.IntVar] = {}
-        self.setups: dict[tuple[int, tuple[int, int]], cp_model.IntVar] = {}
+        self.setups: dict[tuple[int, tuple[int, int]], tuple[cp_model.IntVar, cp_model.IntVar]] = {}
         self.energy = EnergyModel()
 
     def build(self) -> None:
@@ -93,7 +94,7 @@ class ScheduleModel:
                 literals.append(present)
             model.add_exactly_one(literals)
             model.add(size == sum(o.time * lit for o, lit in zip(options, literals, strict=True)))
-        self.ops[(job_id, index)] = _OpVars(start, end, interval, choices)
+        self.ops[(job_id, index)] = _OpVars(start, end, interval, size, choices)
 
     def _job_chain(self, job_id: int) -> None:
         job = self.problem.job(job_id)
@@ -148,6 +149,7 @@ class ScheduleModel:
         chosen: dict[tuple[int, int], cp_model.IntVar] = {}
         empty = model.new_bool_var(f"empty_m{machine}")
         arcs.append((0, 0, empty))
+        chosen[(0, 0)] = empty
         incoming: dict[int, list[tuple[cp_model.IntVar, int]]] = {}
         for i, (key, _, present) in enumerate(users, start=1):
             first = model.new_bool_var(f"first_m{machine}_{i}")
@@ -197,7 +199,7 @@ class ScheduleModel:
                 spans.append(model.new_interval_var(begin, size, start, f"su{i}"))
             else:
                 spans.append(model.new_optional_interval_var(begin, size, start, present, f"su{i}"))
-            self.setups[(machine, key)] = size
+            self.setups[(machine, key)] = (size, begin)
         if spans:
             model.add_no_overlap([*spans, *downtime])
 
@@ -264,6 +266,7 @@ class ScheduleModel:
                 continue
             model.add_hint(op.start, chosen.start)
             model.add_hint(op.end, chosen.end)
+            model.add_hint(op.size, chosen.end - chosen.start)
             for machine, (_, present) in op.choices.items():
                 if not isinstance(present, int):
                     model.add_hint(present, machine == chosen.machine)
@@ -279,6 +282,12 @@ class ScheduleModel:
             same = now is not None and (now.machine, now.start) == (ref.machine, ref.start)
             model.add_hint(moved, not same)
         self._hint_arcs(plan)
+        for (machine, key), (size, begin) in self.setups.items():
+            chosen = placed.get(key)
+            setup = chosen.setup if chosen is not None and chosen.machine == machine else 0
+            start = chosen.start if chosen is not None else 0
+            model.add_hint(size, setup)
+            model.add_hint(begin, max(0, start - setup))
 
     def _hint_arcs(self, plan: Plan) -> None:
         lanes = plan.by_machine()
