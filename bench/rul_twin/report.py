@@ -22,17 +22,18 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f} %"
 
 
-def _row(name: str, j: Judgement) -> str:
+def _row(name: str, j: Judgement, twice: Judgement) -> str:
     return (
         f"| {name} | {j.failures} | {j.warned} ({_pct(j.warned_share)})"
         f" | {_num(j.lead_quantile_h(0.5))} h | {_num(j.lead_quantile_h(0.1))} h"
-        f" | {j.warnings} | {j.false} | {j.open} |"
+        f" | {j.warnings} | {j.false} ({j.open} open) | {twice.false} ({twice.open} open) |"
     )
 
 
 def markdown(
     near: dict[str, Any],
     judged: dict[str, Judgement],
+    twice: dict[str, Judgement],
     runs: list[Judged],
     spec: MaintenanceSpec,
     command: str,
@@ -62,13 +63,15 @@ def markdown(
         f"| bias (estimate - truth) | {_num(near['bias_h'])} h |",
         f"| 90 % interval coverage | {_pct(near['coverage'])} |",
         "",
-        "| warning rule | wear failures | warned within the horizon | lead median"
-        " | lead 10th pct | warnings | not followed by a failure | open |",
+        "| warning rule | wear failures | warned before (share) | lead median"
+        " | lead 10th pct | warnings | not followed by a failure within the horizon"
+        " | ... within twice the horizon |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
-        *(_row(name, j) for name, j in judged.items()),
+        *(_row(name, j, twice[name]) for name, j in judged.items()),
         "",
-        "*not followed by a failure*: no wear failure of the machine within the horizon after"
-        " the warning; *open*: the horizon reaches past the end of the run. The rule marked"
+        "*warned before*: a warning earlier in the life the failure ends; *not followed*: no"
+        " wear failure of the machine within the horizon after the warning; *open*: the"
+        " horizon reaches past the end of the run. The rule marked"
         " live raised the `maintenance.warning` events; the other is derived from the stored"
         " estimates.",
     ]

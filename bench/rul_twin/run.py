@@ -13,10 +13,10 @@ seeds 11-16: never on a judged seed). Against the twin's true failure times it r
 
 - the RUL error (MAE, RMSE, bias) and interval coverage over the ``health`` estimates in the
   last 48 simulated hours before each wear failure, in the life that failure ends;
-- ``maintenance.warning`` events: the share of wear failures warned of within the horizon
-  before them and the lead time, and the warnings not followed by a wear failure of their
-  machine within the horizon (a warning whose horizon reaches past the end of the run is
-  *open*). The same figures for the other ``warn_on`` rule are derived from the stored
+- ``maintenance.warning`` events: the share of wear failures with a warning earlier in their
+  life and the lead time from the first, and the warnings not followed by a wear failure of
+  their machine within the horizon (a warning whose horizon reaches past the end of the run
+  is *open*). The same figures for the other ``warn_on`` rule are derived from the stored
   estimates, as that rule would have warned.
 """
 
@@ -109,24 +109,34 @@ async def judge_seed(
     return result
 
 
+def _life_start(run: Judged, failure: Failure) -> int:
+    """When the life that ``failure`` ends began: the machine's previous wear failure."""
+    before = [
+        g.time_ns
+        for g in run.failures
+        if g.machine == failure.machine and g.kind == "wear" and g.time_ns < failure.time_ns
+    ]
+    return max(before, default=run.start_ns)
+
+
 def errors_near_failure(runs: list[Judged]) -> dict[str, Any]:
-    """RUL errors and coverage of the estimates in the last 48 h before each wear failure."""
-    errors, covered, counted = [], 0, 0
+    """RUL errors and coverage of the estimates in the last 48 h before each wear failure,
+    in the life that failure ends."""
+    errors, covered = [], 0
     for run in runs:
         for f in (f for f in run.failures if f.kind == "wear"):
+            began = _life_start(run, f)
             for e in run.estimates:
                 left_h = (f.time_ns - e.time_ns) / 3600e9
-                life_start = int(e.payload["since_ns"])
-                same_life = life_start <= f.time_ns and not _renewed_between(run, e, f)
-                if 0 <= left_h < LAST_H and same_life:
+                mine = e.asset == f.machine and int(e.payload["since_ns"]) >= began
+                if mine and 0 <= left_h < LAST_H:
                     errors.append(float(e.payload["rul_h"]) - left_h)
-                    lower = e.payload["lower_h"]
-                    upper = e.payload["upper_h"]
+                    lower, upper = e.payload["lower_h"], e.payload["upper_h"]
                     low = -np.inf if lower is None else float(lower)
                     high = np.inf if upper is None else float(upper)
                     covered += int(low <= left_h <= high)
-                    counted += 1
     values = np.asarray(errors)
+    counted = len(errors)
     return {
         "estimates": counted,
         "mae_h": float(np.mean(np.abs(values))) if counted else None,
@@ -134,14 +144,6 @@ def errors_near_failure(runs: list[Judged]) -> dict[str, Any]:
         "bias_h": float(np.mean(values)) if counted else None,
         "coverage": covered / counted if counted else None,
     }
-
-
-def _renewed_between(run: Judged, estimate: Event, failure: Failure) -> bool:
-    return any(
-        g.machine == failure.machine and g.kind == "wear" and estimate.time_ns < g.time_ns
-        for g in run.failures
-        if g.time_ns < failure.time_ns
-    )
 
 
 def warnings_by_rule(run: Judged, rule: str, horizon_h: float) -> dict[str, list[int]]:
@@ -163,22 +165,29 @@ def warnings_by_rule(run: Judged, rule: str, horizon_h: float) -> dict[str, list
 
 
 def judge_warnings(
-    runs: list[Judged], warnings: list[dict[str, list[int]]], window_ns: int
+    runs: list[Judged], warnings: list[dict[str, list[int]]], horizon_ns: int
 ) -> Judgement:
-    """Pooled judgement of warnings against wear failures within ``window_ns``."""
+    """Pooled: wear failures with a warning earlier in their life (lead from the first),
+    and warnings not followed by a wear failure of their machine within the horizon."""
     pooled = Judgement()
     for run, found in zip(runs, warnings, strict=True):
-        pooled.add(
-            judge(
-                found,
-                run.failures,
-                machines=run.machines,
-                start_ns=run.start_ns,
-                end_ns=run.end_ns,
-                window_ns=window_ns,
-                kinds=frozenset({"wear"}),
-            )
+        strict = judge(
+            found,
+            run.failures,
+            machines=run.machines,
+            start_ns=run.start_ns,
+            end_ns=run.end_ns,
+            window_ns=horizon_ns,
+            kinds=frozenset({"wear"}),
         )
+        strict.warned, strict.leads_s = 0, []
+        for f in (f for f in run.failures if f.kind == "wear"):
+            began = _life_start(run, f)
+            inside = [w for w in found.get(f.machine, ()) if began <= w < f.time_ns]
+            if inside:
+                strict.warned += 1
+                strict.leads_s.append((f.time_ns - min(inside)) / 1e9)
+        pooled.add(strict)
     return pooled
 
 
@@ -250,15 +259,17 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     judged = {name: judge_warnings(runs, found, horizon_ns) for name, found in rules.items()}
+    twice = {name: judge_warnings(runs, found, 2 * horizon_ns) for name, found in rules.items()}
     near = errors_near_failure(runs)
     command = shlex.join(["python", "-m", "bench.rul_twin", *(argv or sys.argv[1:])])
     load = (load_before, os.getloadavg()[0])
     print()
-    print(report.markdown(near, judged, runs, spec, command, load))
+    print(report.markdown(near, judged, twice, runs, spec, command, load))
     if args.json is not None:
         document = {
             "near_failure": near,
             "warnings": {name: j.to_dict() for name, j in judged.items()},
+            "warnings_twice_the_horizon": {name: j.to_dict() for name, j in twice.items()},
             "settings": spec.model_dump(mode="json"),
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
