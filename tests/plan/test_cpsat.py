@@ -27,6 +27,7 @@ from shopfloor.plan import (
     read_jsp,
     solve,
 )
+from shopfloor.plan.cpsat import without_slow_options
 from tests.plan.problems import FT06, MK01, op, random_shop, two_by_two
 
 QUICK = SolveOptions(time_limit=5.0, workers=2)
@@ -191,3 +192,18 @@ def test_an_impossible_horizon_is_reported_as_no_plan() -> None:
 
     with pytest.raises(NoPlanError):
         solve(problem, QUICK)
+
+
+def test_the_search_phase_may_leave_out_much_slower_machines_but_not_used_ones() -> None:
+    problem = Problem(
+        jobs=(Job(0, (op((0, 2), (1, 3), (2, 9)), op((0, 4), (2, 8)))),),
+        machines=(Machine(0), Machine(1), Machine(2)),
+    )
+    used = (ScheduledOperation(0, 1, 2, 2, 10),)
+
+    lean = without_slow_options(problem, 1.5, used)
+    two = without_slow_options(problem, 1.0, (), keep_fastest=2)
+
+    assert [o.machines for o in lean.job(0).operations] == [(0, 1), (0, 2)]
+    assert [o.machines for o in two.job(0).operations] == [(0, 1), (0, 2)]
+    assert without_slow_options(problem, 1.0, ()).job(0).operations[0].machines == (0,)

@@ -25,6 +25,9 @@ The model, and why each part is there:
   (``use_lns_only``) from the best plan so far, with the horizon cut to its makespan. On
   two workers the portfolio spends one thread on the proof and interleaves thirteen
   subsolvers on the other; all-LNS improves plans faster (see ``docs/scheduling.md``).
+  With machine choice, the LNS phase leaves out options slower than ``slow_option_ratio``
+  times the operation's fastest (keeping its ``keep_fastest_options`` fastest and whatever
+  the best plan uses): good plans rarely need them, and the search space shrinks.
 * **Replanning hooks**: ``fixed`` operations keep their machine and start, others start at
   or after ``not_before``; with a ``reference`` plan, each operation that leaves its place
   costs ``stability_weight``.
@@ -67,7 +70,8 @@ class SolveOptions:
     stability_weight: float = 0.0
     log: bool = False
     proof_share: float = 0.1
-    slow_option_ratio: float | None = None
+    slow_option_ratio: float | None = 1.5
+    keep_fastest_options: int = 2
     parameters: dict[str, float | int | bool | str | list[str]] = field(default_factory=dict)
 
 
@@ -174,7 +178,8 @@ class _Run:
         problem = self.problem
         ratio = self.options.slow_option_ratio
         if lns_only and ratio is not None and start is not None:
-            problem = without_slow_options(problem, ratio, start.operations)
+            fastest = self.options.keep_fastest_options
+            problem = without_slow_options(problem, ratio, start.operations, fastest)
         model = ScheduleModel(problem, self.inputs, _horizon(problem, self.inputs, start))
         model.build()
         model.objective()
@@ -215,21 +220,23 @@ class _Run:
 
 
 def without_slow_options(
-    problem: Problem, ratio: float, keep: Sequence[ScheduledOperation]
+    problem: Problem, ratio: float, keep: Sequence[ScheduledOperation], keep_fastest: int = 1
 ) -> Problem:
     """``problem`` without the machine options slower than ``ratio`` times the operation's
-    fastest, except those ``keep`` uses: a smaller search space for improving a plan (good
-    plans rarely put work on a much slower machine), never used to prove optimality."""
+    fastest, except the ``keep_fastest`` fastest and those ``keep`` uses: a smaller search
+    space for improving a plan (good plans rarely put work on a much slower machine), never
+    used to prove optimality."""
     used = {(op.job, op.operation, op.machine) for op in keep}
     jobs = []
     for job in problem.jobs:
         operations = []
         for index, operation in enumerate(job.operations):
-            fastest = min(o.time for o in operation.options)
+            times = sorted(o.time for o in operation.options)
+            limit = max(ratio * times[0], times[min(len(times), keep_fastest) - 1])
             options = tuple(
                 o
                 for o in operation.options
-                if o.time <= ratio * fastest or (job.id, index, o.machine) in used
+                if o.time <= limit or (job.id, index, o.machine) in used
             )
             operations.append(dataclasses.replace(operation, options=options))
         jobs.append(dataclasses.replace(job, operations=tuple(operations)))
