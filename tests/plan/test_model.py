@@ -212,3 +212,13 @@ def test_a_json_problem_that_breaks_a_rule_names_the_file_and_order(tmp_path: Pa
         ProblemError, match=r"problem\.json: order C-3, operation 0: unknown machine 5"
     ):
         read_problem_json(path)
+
+
+def test_the_problem_example_in_the_docs_is_a_valid_problem() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "scheduling.md"
+    example = docs.read_text().split("```json\n")[1].split("```")[0]
+
+    problem = problem_from_dict(json.loads(example))
+
+    assert problem.name == "week 12"
+    assert problem.job(0).operations[1].time_on(1) == 5400

@@ -105,6 +105,7 @@ def _solve_with_progress(problem: Problem, options: SolveOptions) -> Plan:
         task = display.add_task(f"solving (limit {options.time_limit:g} s)", total=None)
 
         def improved(event: SolverProgress) -> None:
+            """Show the better plan on the progress line."""
             gap = _gap(event.objective, event.bound)
             display.update(
                 task,

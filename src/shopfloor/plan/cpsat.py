@@ -99,6 +99,7 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
         self.bound = float("-inf")
 
     def on_solution_callback(self) -> None:
+        """Called by CP-SAT for each solution; reports only improvements."""
         value = self.objective_value
         if value >= self.best - 1e-9:
             return
@@ -171,6 +172,7 @@ class _Run:
         self.outcome = _Outcome()
 
     def left(self) -> float:
+        """Seconds left of the time limit."""
         return self.options.time_limit - (time.perf_counter() - self.began)
 
     def phase(self, start: Plan | None, seconds: float, lns_only: bool) -> None:

@@ -55,6 +55,7 @@ class ScheduleModel:
         self.energy = EnergyModel()
 
     def build(self) -> None:
+        """Add the operations, job chains, machines and redundant constraints."""
         fixed = {(op.job, op.operation): op for op in self.inputs.fixed}
         for job in self.problem.jobs:
             for index in range(len(job.operations)):

@@ -80,6 +80,7 @@ class _State:
         self.horizon = problem.horizon
 
     def candidate(self, job_id: int, machine: int) -> _Candidate:
+        """Where and when the job's next operation could run on ``machine``."""
         job = self.jobs[job_id]
         op = job.operations[self.next_op[job_id]]
         duration = op.time_on(machine) or 0
@@ -105,6 +106,7 @@ class _State:
         return start
 
     def commit(self, chosen: _Candidate) -> ScheduledOperation:
+        """Schedule ``chosen``; the job moves on and the machine is busy until its end."""
         job = self.jobs[chosen.job]
         index = self.next_op[chosen.job]
         if self.horizon is not None and chosen.end > self.horizon:
@@ -118,9 +120,11 @@ class _State:
         )
 
     def machines_of(self, job_id: int) -> tuple[int, ...]:
+        """The machines eligible for the job's next operation."""
         return self.jobs[job_id].operations[self.next_op[job_id]].machines
 
     def is_done(self, job_id: int) -> bool:
+        """True when every operation of the job is scheduled."""
         return self.next_op[job_id] >= len(self.jobs[job_id].operations)
 
 
@@ -153,6 +157,7 @@ class _Priority:
         self.mean_setup = sum(setups) / len(setups) if setups else 0.0
 
     def key(self, c: _Candidate, now: int) -> tuple[float, float, int]:
+        """The sort key of a candidate at time ``now``."""
         state = self.state
         work = state.remaining[c.job][state.next_op[c.job]]
         p = c.end - c.start
