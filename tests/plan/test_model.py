@@ -12,6 +12,7 @@ import pytest
 from shopfloor.model.calendar import Calendar
 from shopfloor.model.calendar_spec import BreakSpec, CalendarSpec, ShiftSpec
 from shopfloor.model.errors import InputError
+from shopfloor.model.sim_spec import PowerSpec
 from shopfloor.plan import (
     Downtime,
     Job,
@@ -222,3 +223,9 @@ def test_the_problem_example_in_the_docs_is_a_valid_problem() -> None:
 
     assert problem.name == "week 12"
     assert problem.job(0).operations[1].time_on(1) == 5400
+
+
+def test_machine_power_comes_from_the_plant_files_power_per_state() -> None:
+    spec = PowerSpec(running=22.0, idle=3.0, setup=5.0, stopped=0.5)
+
+    assert MachinePower.from_spec(spec) == MachinePower(22.0, 3.0, 5.0, 0.5)
