@@ -39,6 +39,7 @@ is :mod:`shopfloor.plan.cpsat_model`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,10 @@ class _Run:
         model = ScheduleModel(problem, self.inputs, _horizon(problem, self.inputs, start))
         model.build()
         model.objective()
+        bound = self.outcome.bound
+        if lns_only and bound is not None and _only_makespan(self.problem, self.inputs):
+            # The proven bound lets the search stop (optimal) as soon as a plan reaches it.
+            model.model.add(model.makespan >= math.ceil(bound - 1e-6))
         if start is not None:
             model.hint(start)
         solver = cp_model.CpSolver()
@@ -196,15 +201,15 @@ class _Run:
             raise NoPlanError("no feasible plan exists (check horizon, calendars and fixed work)")
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return
-        bound = solver.best_objective_bound
         if not lns_only:
-            self.outcome.bound = bound
+            self.outcome.bound = solver.best_objective_bound
         info = SolverInfo("cpsat", "feasible", 0.0, None, self.options.workers)
         found = model.plan(solver, info)
         found = Plan(self.problem, found.operations, found.objectives, info)
         if self.outcome.plan is None or _worse(self.outcome.plan, found, self.problem):
             self.outcome.plan = found
-        proven = status == cp_model.OPTIMAL and problem is self.problem
+        reached = bound is not None and found.objectives.weighted(problem.objective) <= bound
+        proven = status == cp_model.OPTIMAL and (problem is self.problem or reached)
         self.outcome.optimal = self.outcome.optimal or proven
 
     def _parameters(self, solver: cp_model.CpSolver, seconds: float, lns_only: bool) -> None:
