@@ -178,6 +178,28 @@ def test_fixed_operations_stay_and_the_rest_start_after_not_before() -> None:
     assert all(o.start >= 4 for o in plan.operations if (o.job, o.operation) != (1, 0))
 
 
+def test_overlapping_downtime_of_one_machine_is_planned_around_as_one_span() -> None:
+    down = (Downtime(0, 10, "break"), Downtime(5, 20, "breakdown"), Downtime(20, 22, "break"))
+    problem = Problem(jobs=(Job(0, (op((0, 3)),)),), machines=(Machine(0, unavailable=down),))
+
+    plan = solved(problem)
+
+    assert plan.operation(0, 0).start == 22
+
+
+def test_a_changeover_after_not_before_is_not_planned_in_the_past() -> None:
+    problem = Problem(
+        jobs=(Job(0, (op((0, 10)),), family="a"), Job(1, (op((0, 4)),), family="b")),
+        machines=(Machine(0),),
+        setups=(Setup(0, "a", "b", 5),),
+    )
+    fixed = (ScheduledOperation(0, 0, 0, 0, 10),)
+
+    plan = solved(problem, SolveOptions(time_limit=5.0, fixed=fixed, not_before=12))
+
+    assert plan.operation(1, 0).start == 17
+
+
 def test_with_a_reference_an_equally_good_plan_moves_nothing() -> None:
     problem = Problem(jobs=(Job(0, (op((0, 2), (1, 2)),)),), machines=(Machine(0), Machine(1)))
     reference = (ScheduledOperation(0, 0, 1, 0, 2),)

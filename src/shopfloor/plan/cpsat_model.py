@@ -13,7 +13,14 @@ from ortools.sat.python import cp_model
 
 from shopfloor.plan.cpsat_energy import EnergyItem, EnergyModel, add_energy_cost
 from shopfloor.plan.errors import NoPlanError
-from shopfloor.plan.model import Plan, Problem, ScheduledOperation, SolverInfo, evaluate
+from shopfloor.plan.model import (
+    Downtime,
+    Plan,
+    Problem,
+    ScheduledOperation,
+    SolverInfo,
+    evaluate,
+)
 
 __all__ = ["Replanning", "ScheduleModel", "makespan_lower_bound"]
 
@@ -53,6 +60,7 @@ class ScheduleModel:
         self.moved: dict[tuple[int, int], cp_model.IntVar] = {}
         self.setups: dict[tuple[int, tuple[int, int]], tuple[cp_model.IntVar, cp_model.IntVar]] = {}
         self.energy = EnergyModel()
+        self._fixed = {(o.job, o.operation) for o in inputs.fixed}
 
     def build(self) -> None:
         """Add the operations, job chains, machines and redundant constraints."""
@@ -123,11 +131,9 @@ class ScheduleModel:
             if not users:
                 continue
             downtime = [
-                self.model.new_fixed_size_interval_var(
-                    d.start, d.end - d.start, f"down{machine.id}"
-                )
-                for d in machine.unavailable
-                if d.end > d.start and d.start < self.horizon
+                self.model.new_fixed_size_interval_var(start, end - start, f"down{machine.id}")
+                for start, end in _merged(machine.unavailable)
+                if start < self.horizon
             ]
             self.model.add_no_overlap([u[1] for u in users] + downtime)
             if self._has_changeovers(machine.id, [u[0][0] for u in users]):
@@ -171,6 +177,10 @@ class ScheduleModel:
                 lit = model.new_bool_var(f"arc_m{machine}_{i}_{j}")
                 setup = problem.setup_time(machine, families[i - 1], families[j - 1])
                 model.add(self.ops[other].start >= self.ops[key].end + setup).only_enforce_if(lit)
+                if setup and other not in self._fixed:
+                    # the changeover is new work too: it cannot happen before not_before
+                    begin = self.inputs.not_before + setup
+                    model.add(self.ops[other].start >= begin).only_enforce_if(lit)
                 arcs.append((i, j, lit))
                 chosen[(i, j)] = lit
                 incoming.setdefault(j, []).append((lit, setup))
@@ -356,3 +366,17 @@ def makespan_lower_bound(problem: Problem) -> int:
     for machine, work in load.items():
         bound = max(bound, min(heads[machine]) + work + min(tails[machine]))
     return bound
+
+
+def _merged(spans: Sequence[Downtime]) -> list[tuple[int, int]]:
+    """Downtime spans as disjoint ``(start, end)`` pairs: overlapping spans (a breakdown
+    during a break, say) would otherwise be two fixed intervals that a no-overlap refuses."""
+    merged: list[tuple[int, int]] = []
+    for span in sorted(spans, key=lambda d: (d.start, d.end)):
+        if span.end <= span.start:
+            continue
+        if merged and span.start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], span.end))
+        else:
+            merged.append((span.start, span.end))
+    return merged
