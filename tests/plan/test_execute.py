@@ -63,9 +63,9 @@ def disrupted(plan: Plan) -> PlanExecution:
 
 @pytest.fixture(scope="module")
 def own_faults(plan: Plan) -> PlanExecution:
-    """The plan on the twin, replanning for every fault of five minutes or more."""
+    """The plan on the twin, replanning for every fault of a minute or more."""
     twin = Twin.from_plant(default_plant(), seed=1, start_ns=START_NS)
-    execution = PlanExecution(twin, plan, options=QUICK, min_repair_s=300)
+    execution = PlanExecution(twin, plan, options=QUICK, min_repair_s=60)
     execution.run(until_s=2 * 86_400)
     return execution
 
@@ -165,8 +165,8 @@ def test_the_other_machines_keep_producing_during_the_repair(disrupted: PlanExec
     during = Counter(
         p.machine
         for p in disrupted.log
-        if failure.t <= p.t < failure.t + failure.repair_s and p.good
-    )
+        if failure.t < p.t < failure.t + failure.repair_s and p.good
+    )  # a part finished at the failure's instant was made before it (faults end the cycle)
     assert during["cnc1"] == 0
     assert during["cnc2"] >= 100  # 41 s a part: most of the two hours
     assert during["test1"] >= 100  # the line still ships
@@ -178,10 +178,9 @@ def test_every_order_is_finished_despite_the_breakdown(disrupted: PlanExecution)
 
 
 def test_the_twins_own_faults_trigger_replanning_too(own_faults: PlanExecution) -> None:
-    causes = [
-        (r.failure.kind, r.failure.machine.rsplit("/", 1)[-1]) for r in own_faults.replannings
-    ]
-    assert causes == [("fault", "cnc1"), ("fault", "cnc2")]
+    faults = [f for f in own_faults.twin.truth.failures if f.repair_s >= 60]
+    assert faults  # the twin failed on its own during the run
+    assert [r.failure for r in own_faults.replannings] == faults
     assert all(check_plan(r.plan) == [] for r in own_faults.replannings)
     assert own_faults.done
 
