@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -139,6 +141,25 @@ def test_a_problem_survives_its_json_round_trip() -> None:
     assert document["format"] == "shopfloor.problem"
     assert document["epoch"] == "2026-03-02T06:00:00Z"
     assert problem_from_dict(document) == problem
+
+
+def test_a_plan_file_is_replaced_whole_with_the_permissions_of_any_new_file(
+    tmp_path: Path,
+) -> None:
+    problem = two_by_two()
+    operations = (ScheduledOperation(0, 0, 0, 0, 3),)
+    plan = Plan(problem, operations, evaluate(problem, operations), SolverInfo("hand", "x"))
+    path = tmp_path / "plan.json"
+    path.write_text("old")
+    umask = os.umask(0o022)
+    try:
+        write_plan(plan, path)
+    finally:
+        os.umask(umask)
+
+    assert json.loads(path.read_text())["format"] == "shopfloor.plan"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
 def test_a_plan_file_holds_the_whole_problem_operations_and_objectives(tmp_path: Path) -> None:

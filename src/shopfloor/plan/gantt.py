@@ -26,8 +26,6 @@ from the installed package, no CDN), so it opens offline and can be mailed as it
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.colors import qualitative  # type: ignore[import-untyped]
 
 from shopfloor.model.durations import format_duration
-from shopfloor.plan.errors import PlanFormatError
+from shopfloor.plan.jsonio import write_text_atomic
 from shopfloor.plan.model import Job, Plan, Problem, ScheduledOperation
 
 __all__ = ["gantt_figure", "gantt_html", "write_gantt"]
@@ -270,13 +268,4 @@ def write_gantt(
     plan: Plan, path: Path, *, title: str | None = None, now: int | None = None
 ) -> None:
     """Write the chart to ``path`` atomically (a temporary file renamed into place)."""
-    text = gantt_html(plan, title=title, now=now)
-    folder = path.parent if str(path.parent) else Path(".")
-    temp = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        with temp.open("x", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise PlanFormatError(f"{path}: cannot write ({exc.strerror or exc})") from exc
+    write_text_atomic(path, gantt_html(plan, title=title, now=now))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -419,20 +419,22 @@ def read_plan(path: Path) -> Plan:
 
 
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
-    """Write ``document`` as JSON to ``path`` via a temporary file renamed into place, so a
-    reader never sees half a file and a failed write leaves the old file as it was."""
+    """Write ``document`` as JSON to ``path`` atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, dumps_compact(document) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file beside it renamed into place, so a
+    reader never sees half a file and a failed write leaves the old file as it was. The file
+    gets the permissions any new file gets (the umask's)."""
     folder = path.parent if str(path.parent) else Path(".")
+    temp = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise PlanFormatError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(dumps_compact(document))
-            out.write("\n")
+        with temp.open("x", encoding="utf-8") as out:
+            out.write(text)
         os.replace(temp, path)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise PlanFormatError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 
