@@ -23,7 +23,6 @@ worn component replaced during the repair).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import math
@@ -34,12 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from shopfloor.bus.base import Bus, Overflow, Subscription
+from shopfloor.bus.base import Bus, Message
+from shopfloor.bus.worker import BusWorker
 from shopfloor.maintenance.health import HealthModel, load_health
 from shopfloor.maintenance.lives import COLUMNS, SIGNALS, LifeLog
 from shopfloor.maintenance.rul import RulModel, load_model
 from shopfloor.model.batch import SampleBatch
-from shopfloor.model.errors import BusClosedError, ConfigError
+from shopfloor.model.errors import ConfigError
 from shopfloor.model.event import Event, Severity
 from shopfloor.model.spec_maintenance import MaintenanceSpec
 from shopfloor.monitor.anomaly.rows import RowAligner, Series, sample_period_ns, split_by_tag
@@ -264,8 +264,10 @@ def _event(at: int, asset: str, kind: str, severity: Severity, payload: dict[str
     )
 
 
-class HealthService:
+class HealthService(BusWorker[list[Event]]):
     """Runs ``engine`` on ``bus``; ``state_file``, when given, is read at start, written at stop."""
+
+    name = "health"
 
     def __init__(
         self,
@@ -275,63 +277,30 @@ class HealthService:
         state_file: Path | None = None,
         capacity: int = 1_000_000,
     ) -> None:
+        super().__init__(bus, capacity=capacity)
         self.engine = engine
-        self.bus = bus
         self.state_file = state_file
-        self.subscription: Subscription = bus.subscribe(
-            "#", capacity=capacity, overflow=Overflow.BLOCK
-        )
-        self.published = 0
-        self._outbox: asyncio.Queue[list[Event] | None] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
 
-    async def start(self) -> None:
-        """Restore saved state, then start consuming and publishing."""
-        if self._tasks:
-            return
+    def _restore(self) -> None:
         if self.state_file is not None and self.state_file.exists():
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
                 self.engine.restore_state(json.loads(self.state_file.read_text("utf-8")))
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._publish_loop(), name="health-publish"),
-            loop.create_task(self._consume_loop(), name="health-consume"),
-        ]
 
-    async def stop(self) -> None:
-        """Take what is queued, publish the outbox, then save the state."""
-        if not self._tasks:
-            return
-        publisher, consumer = self._tasks
-        self.subscription.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer
-        self._outbox.put_nowait(None)
-        await publisher
-        self._tasks = []
+    def _save(self) -> None:
         if self.state_file is not None:
             temporary = self.state_file.with_suffix(".tmp")
             temporary.write_text(json.dumps(self.engine.save_state()), encoding="utf-8")
             temporary.replace(self.state_file)
 
-    async def __aenter__(self) -> HealthService:
-        await self.start()
-        return self
+    def _take(self, message: Message) -> list[Event] | None:
+        if isinstance(message, SampleBatch):
+            return self.engine.process(message) or None
+        if isinstance(message, tuple):
+            self.engine.observe(message)
+        return None
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    async def _send(self, item: list[Event]) -> None:
+        await self.bus.publish(tuple(item))
 
-    async def _consume_loop(self) -> None:
-        async for message in self.subscription:
-            if isinstance(message, SampleBatch):
-                events = self.engine.process(message)
-                if events:
-                    self._outbox.put_nowait(events)
-            elif isinstance(message, tuple):
-                self.engine.observe(message)
-
-    async def _publish_loop(self) -> None:
-        while (events := await self._outbox.get()) is not None:
-            with contextlib.suppress(BusClosedError):
-                await self.bus.publish(tuple(events))
-                self.published += len(events)
+    def _size(self, item: list[Event]) -> int:
+        return len(item)

@@ -23,8 +23,6 @@ False
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from shopfloor.bus.base import Bus, Overflow, Subscription
+from shopfloor.bus.base import Bus, Message
+from shopfloor.bus.worker import BusWorker
 from shopfloor.model.batch import SampleBatch
-from shopfloor.model.errors import BusClosedError
 from shopfloor.model.event import Event
 from shopfloor.model.spec_anomaly import AnomalySpec
 from shopfloor.monitor.anomaly.machine import MachineWatch
@@ -143,13 +141,15 @@ def save_engine_state(engine: AnomalyEngine, path: Path) -> None:
     temporary.replace(path)
 
 
-class AnomalyService:
+class AnomalyService(BusWorker[Output]):
     """Runs ``engine`` on ``bus``: samples in, events and derived samples published.
 
     The subscription blocks rather than drops (a detector must see every row), and outputs
     go through an outbox drained by their own task, since the service also receives what it
     publishes. ``state_file``, when given, is read at start and written at stop.
     """
+
+    name = "anomaly"
 
     def __init__(
         self,
@@ -159,66 +159,30 @@ class AnomalyService:
         state_file: Path | None = None,
         capacity: int = 1_000_000,
     ) -> None:
+        super().__init__(bus, capacity=capacity)
         self.engine = engine
-        self.bus = bus
         self.state_file = state_file
-        # Everything: the engine routes by path itself, faster than a filter per machine.
-        self.subscription: Subscription = bus.subscribe(
-            "#", capacity=capacity, overflow=Overflow.BLOCK
-        )
-        self.published = 0
-        self.lost = 0
-        self._outbox: asyncio.Queue[Output | None] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
 
-    async def start(self) -> None:
-        """Restore saved state, then start consuming and publishing."""
-        if self._tasks:
-            return
+    def _restore(self) -> None:
         if self.state_file is not None:
             load_engine_state(self.engine, self.state_file)
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._publish_loop(), name="anomaly-publish"),
-            loop.create_task(self._consume_loop(), name="anomaly-consume"),
-        ]
 
-    async def stop(self) -> None:
-        """Take what is queued, publish the outbox, then save the state."""
-        if not self._tasks:
-            return
-        publisher, consumer = self._tasks
-        self.subscription.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer
-        self._outbox.put_nowait(None)
-        await publisher
-        self._tasks = []
+    def _save(self) -> None:
         if self.state_file is not None:
             save_engine_state(self.engine, self.state_file)
 
-    async def __aenter__(self) -> AnomalyService:
-        await self.start()
-        return self
+    def _take(self, message: Message) -> Output | None:
+        if not isinstance(message, SampleBatch):
+            return None
+        events, flags = self.engine.process(message)
+        return (events, flags) if events or flags is not None else None
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    async def _send(self, item: Output) -> None:
+        events, flags = item
+        if flags is not None:
+            await self.bus.publish(flags)
+        if events:
+            await self.bus.publish(tuple(events))
 
-    async def _consume_loop(self) -> None:
-        async for message in self.subscription:
-            if isinstance(message, SampleBatch):
-                events, flags = self.engine.process(message)
-                if events or flags is not None:
-                    self._outbox.put_nowait((events, flags))
-
-    async def _publish_loop(self) -> None:
-        while (item := await self._outbox.get()) is not None:
-            events, flags = item
-            try:
-                if flags is not None:
-                    await self.bus.publish(flags)
-                if events:
-                    await self.bus.publish(tuple(events))
-                self.published += len(events)
-            except BusClosedError:
-                self.lost += len(events)
+    def _size(self, item: Output) -> int:
+        return len(item[0])
