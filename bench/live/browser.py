@@ -11,6 +11,7 @@ entered the bus. Both clocks are this machine's wall clock.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -82,7 +83,8 @@ def measure(browser: Browser, server: BenchServer, seconds: float) -> BrowserRes
     machine = PROBE.rsplit("/", 1)[0]
     selector = f'.tile[data-machine="{machine}"] [data-tag=temperature]'
     page.wait_for_selector(selector)
-    page.wait_for_function("document.getElementById('live-status').textContent === 'live'")
+    # a locator, not wait_for_function: the page's CSP forbids the eval that one polls with
+    page.locator("#live-status", has_text=re.compile(r"^live$")).wait_for()
     page.evaluate(OBSERVE, selector)
     began, began_ns = time.monotonic(), time.time_ns()
     page.wait_for_timeout(seconds * 1000)
