@@ -20,6 +20,7 @@ from shopfloor.plan.model import (
     ScheduledOperation,
     SolverInfo,
     evaluate,
+    with_setups,
 )
 
 __all__ = ["Replanning", "ScheduleModel", "makespan_lower_bound"]
@@ -326,23 +327,8 @@ class ScheduleModel:
             start = solver.value(op.start)
             end = start + self._time((job_id, index), machine)
             operations.append(ScheduledOperation(job_id, index, machine, start, end))
-        with_setups = tuple(_with_setups(self.problem, operations))
-        return Plan(self.problem, with_setups, evaluate(self.problem, with_setups), info)
-
-
-def _with_setups(
-    problem: Problem, operations: Sequence[ScheduledOperation]
-) -> list[ScheduledOperation]:
-    """Each operation with the setup its machine needs after the one before it."""
-    result: list[ScheduledOperation] = []
-    last: dict[int, str] = {}
-    for op in sorted(operations, key=lambda o: (o.machine, o.start, o.end)):
-        family = problem.job(op.job).setup_family
-        before = last.get(op.machine)
-        setup = 0 if before is None else problem.setup_time(op.machine, before, family)
-        result.append(ScheduledOperation(op.job, op.operation, op.machine, op.start, op.end, setup))
-        last[op.machine] = family
-    return result
+        planned = tuple(with_setups(self.problem, operations))
+        return Plan(self.problem, planned, evaluate(self.problem, planned), info)
 
 
 def makespan_lower_bound(problem: Problem) -> int:

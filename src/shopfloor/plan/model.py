@@ -53,6 +53,7 @@ __all__ = [
     "TariffPeriod",
     "energy_of",
     "evaluate",
+    "with_setups",
 ]
 
 SECONDS_PER_HOUR = 3600
@@ -475,3 +476,19 @@ def evaluate(problem: Problem, operations: Iterable[ScheduledOperation]) -> Obje
         total_weighted_tardiness=tardiness,
         energy_cost=sum(energy_of(problem, op) for op in ops),
     )
+
+
+def with_setups(
+    problem: Problem, operations: Iterable[ScheduledOperation]
+) -> list[ScheduledOperation]:
+    """Each operation with the changeover its machine needs after the one before it, in
+    machine order (by machine, then start)."""
+    result: list[ScheduledOperation] = []
+    last: dict[int, str] = {}
+    for op in sorted(operations, key=lambda o: (o.machine, o.start, o.end)):
+        family = problem.job(op.job).setup_family
+        before = last.get(op.machine)
+        setup = 0 if before is None else problem.setup_time(op.machine, before, family)
+        result.append(ScheduledOperation(op.job, op.operation, op.machine, op.start, op.end, setup))
+        last[op.machine] = family
+    return result

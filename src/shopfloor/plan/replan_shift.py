@@ -28,9 +28,10 @@ from shopfloor.plan.model import (
     ScheduledOperation,
     SolverInfo,
     evaluate,
+    with_setups,
 )
 
-__all__ = ["right_shift", "with_setups"]
+__all__ = ["right_shift"]
 
 Key = tuple[int, int]
 
@@ -136,21 +137,6 @@ def right_shift(
         lanes[chosen].commit(start, start + duration, job.setup_family, passed)
         ends[(job_id, index)] = start + duration
         placed.append(ScheduledOperation(job_id, index, chosen, start, start + duration))
-    operations = tuple(with_setups(problem, [*kept, *placed]))
+    operations = tuple(sorted(with_setups(problem, [*kept, *placed])))
     info = SolverInfo("right-shift", "heuristic")
     return Plan(problem, operations, evaluate(problem, operations), info)
-
-
-def with_setups(
-    problem: Problem, operations: Sequence[ScheduledOperation]
-) -> list[ScheduledOperation]:
-    """Each operation with the changeover its machine needs after the one before it."""
-    result: list[ScheduledOperation] = []
-    last: dict[int, str] = {}
-    for op in sorted(operations, key=lambda o: (o.machine, o.start, o.end)):
-        family = problem.job(op.job).setup_family
-        before = last.get(op.machine)
-        setup = 0 if before is None else problem.setup_time(op.machine, before, family)
-        result.append(ScheduledOperation(op.job, op.operation, op.machine, op.start, op.end, setup))
-        last[op.machine] = family
-    return sorted(result)
