@@ -6,30 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from shopfloor.cli import run
 from shopfloor.plan import check_plan, read_plan
 from tests.plan.problems import FT06, MK01
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Run the command line in-process in a temporary folder."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def invoke(*args: str) -> Result:
-        code = run(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
 
 
 def test_solve_writes_an_optimal_checked_plan_for_ft06(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

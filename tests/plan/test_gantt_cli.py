@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.cli import run
 from shopfloor.plan import (
     Job,
     Machine,
@@ -37,23 +36,11 @@ def a_plan() -> Plan:
     return Plan(problem, ops, evaluate(problem, ops), SolverInfo("hand", "feasible"))
 
 
-class Ran:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
 @pytest.fixture
-def shopfloor(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Run the command line in ``tmp_path`` with a plan file ``plan.json`` there."""
-    monkeypatch.chdir(tmp_path)
+def shopfloor(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The command line in ``tmp_path`` with a plan file ``plan.json`` there."""
     write_plan(a_plan(), tmp_path / "plan.json")
-
-    def invoke(*args: str) -> Ran:
-        code = run(list(args))
-        captured = capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    return invoke
+    return cli
 
 
 def test_gantt_writes_an_offline_chart_and_says_how_many_orders_are_late(

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.cli import run
 from shopfloor.plan import Plan, read_plan, write_plan
 from shopfloor.plan.check import check_plan
 from shopfloor.plan.model import (
@@ -52,24 +51,11 @@ def a_plan(epoch: dt.datetime | None = EPOCH) -> Plan:
     return Plan(problem, planned, evaluate(problem, planned), SolverInfo("hand", "feasible"))
 
 
-class Ran:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
 @pytest.fixture
-def shopfloor(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Run the command line in ``tmp_path`` with a plan file ``plan.json`` there."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "160")
+def shopfloor(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The command line in ``tmp_path`` with a plan file ``plan.json`` there."""
     write_plan(a_plan(), tmp_path / "plan.json")
-
-    def invoke(*args: str) -> Ran:
-        code = run(list(args))
-        captured = capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    return invoke
+    return cli
 
 
 def write_event(path: Path, event: object) -> str:

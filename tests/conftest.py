@@ -1,3 +1,5 @@
+"""Fixtures every test folder may use."""
+
 from __future__ import annotations
 
 from pathlib import Path
