@@ -178,8 +178,9 @@ class ScheduleModel:
                 lit = model.new_bool_var(f"arc_m{machine}_{i}_{j}")
                 setup = problem.setup_time(machine, families[i - 1], families[j - 1])
                 model.add(self.ops[other].start >= self.ops[key].end + setup).only_enforce_if(lit)
-                if setup and other not in self._fixed:
+                if setup and self.inputs.not_before > 0 and other not in self._fixed:
                     # the changeover is new work too: it cannot happen before not_before
+                    # (with not_before 0 the arc's own constraint implies this already)
                     begin = self.inputs.not_before + setup
                     model.add(self.ops[other].start >= begin).only_enforce_if(lit)
                 arcs.append((i, j, lit))
