@@ -35,6 +35,7 @@ import numpy as np
 
 from shopfloor.bus.base import Bus, Message
 from shopfloor.bus.worker import BusWorker
+from shopfloor.files import write_text_atomic
 from shopfloor.maintenance.health import HealthModel, load_health
 from shopfloor.maintenance.lives import COLUMNS, SIGNALS, LifeLog
 from shopfloor.maintenance.rul import RulModel, load_model
@@ -288,9 +289,7 @@ class HealthService(BusWorker[list[Event]]):
 
     def _save(self) -> None:
         if self.state_file is not None:
-            temporary = self.state_file.with_suffix(".tmp")
-            temporary.write_text(json.dumps(self.engine.save_state()), encoding="utf-8")
-            temporary.replace(self.state_file)
+            write_text_atomic(self.state_file, json.dumps(self.engine.save_state()))
 
     def _take(self, message: Message) -> list[Event] | None:
         if isinstance(message, SampleBatch):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shopfloor import files
 from shopfloor.plan.errors import PlanFormatError, ProblemError
 from shopfloor.plan.model import (
     Downtime,
@@ -424,17 +423,10 @@ def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file beside it renamed into place, so a
-    reader never sees half a file and a failed write leaves the old file as it was. The file
-    gets the permissions any new file gets (the umask's)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    temp = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    """Write ``text`` to ``path`` whole or not at all (see :mod:`shopfloor.files.atomic`)."""
     try:
-        with temp.open("x", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
+        files.write_text_atomic(path, text)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise PlanFormatError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 

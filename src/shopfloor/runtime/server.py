@@ -23,6 +23,7 @@ from shopfloor.api.app import create_app
 from shopfloor.api.context import ApiContext
 from shopfloor.api.live import LiveHub
 from shopfloor.bus.base import Bus
+from shopfloor.files import write_text_atomic
 from shopfloor.historian.aio import AsyncHistorian
 from shopfloor.model.assets import AssetTree
 from shopfloor.model.clock import Clock, WallClock
@@ -144,9 +145,7 @@ class WebStack:
         if self.alarms is None:
             return
         path = self.state_dir / ALARM_STATE
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.alarms.engine.save_state()), encoding="utf-8")
-        temporary.replace(path)  # never a half-written state file
+        write_text_atomic(path, json.dumps(self.alarms.engine.save_state()))
 
 
 class _EmbeddedServer(uvicorn.Server):

@@ -32,6 +32,7 @@ import numpy as np
 
 from shopfloor.bus.base import Bus, Message
 from shopfloor.bus.worker import BusWorker
+from shopfloor.files import write_text_atomic
 from shopfloor.model.batch import SampleBatch
 from shopfloor.model.event import Event
 from shopfloor.model.spec_anomaly import AnomalySpec
@@ -136,9 +137,7 @@ def load_engine_state(engine: AnomalyEngine, path: Path) -> list[str]:
 
 def save_engine_state(engine: AnomalyEngine, path: Path) -> None:
     """Write ``engine``'s state to ``path`` atomically (never a half-written file)."""
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(engine.save_state(), allow_nan=False), encoding="utf-8")
-    temporary.replace(path)
+    write_text_atomic(path, json.dumps(engine.save_state(), allow_nan=False))
 
 
 class AnomalyService(BusWorker[Output]):
